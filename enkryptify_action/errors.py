@@ -1,0 +1,123 @@
+"""Every error the program reports to a user, and the exit code it maps to.
+
+    EnkryptifyError                 base: user-safe message + hint + exit code
+     ├── UsageError                 bad option, flag or config file          (exit 2)
+     ├── ApiError                   the API answered with an error status    (exit 5)
+     │    ├── AuthenticationError   401: token invalid, expired or revoked   (exit 3)
+     │    ├── PermissionDeniedError 403: token lacks permission or scope     (exit 3)
+     │    ├── NotFoundError         404 or nothing matched                   (exit 4)
+     │    └── RateLimitedError      429 after every retry                    (exit 5)
+     ├── NetworkError               connect/read failures after retries      (exit 5)
+     ├── ValidationError            a secret cannot be exported as asked     (exit 6)
+     └── ExportError                writing the export failed                (exit 7)
+
+Messages never contain the token, the JWT or a secret value: they name paths, statuses
+and secret *names* only.
+"""
+
+from __future__ import annotations
+
+from typing import NewType
+
+ExitCode = NewType("ExitCode", int)
+
+EXIT_OK = ExitCode(0)
+EXIT_INTERNAL = ExitCode(1)
+EXIT_USAGE = ExitCode(2)
+EXIT_AUTH = ExitCode(3)
+EXIT_NOT_FOUND = ExitCode(4)
+EXIT_API = ExitCode(5)
+EXIT_VALIDATION = ExitCode(6)
+EXIT_EXPORT = ExitCode(7)
+
+EXIT_CODES: dict[ExitCode, str] = {
+    EXIT_OK: "secrets fetched and exported (or the `run` child exited 0)",
+    EXIT_INTERNAL: "internal error (a bug: please report it)",
+    EXIT_USAGE: "usage or configuration error (bad option, input, flag or config file)",
+    EXIT_AUTH: "authentication or permission error (401/403)",
+    EXIT_NOT_FOUND: "workspace, project, environment or named secret not found (404)",
+    EXIT_API: "API or network error after all retries (429, 5xx, timeouts, bad responses)",
+    EXIT_VALIDATION: "refused by validation: a secret cannot be exported as asked; nothing was written",
+    EXIT_EXPORT: "writing the export failed (file system); nothing was left half-written",
+}
+
+
+class EnkryptifyError(Exception):
+    """Base class: a message safe to show a user, an optional hint, an exit code."""
+
+    exit_code: ExitCode = EXIT_INTERNAL
+    title: str = "Enkryptify error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\nHint: {self.hint}"
+
+
+class UsageError(EnkryptifyError):
+    """An option, input, flag or config file is invalid."""
+
+    exit_code = EXIT_USAGE
+    title = "Invalid configuration"
+
+
+class ApiError(EnkryptifyError):
+    """The Enkryptify API answered with an error status or an unusable body."""
+
+    exit_code = EXIT_API
+    title = "Enkryptify API error"
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+class AuthenticationError(ApiError):
+    """401: the token is invalid, expired or revoked."""
+
+    exit_code = EXIT_AUTH
+    title = "Authentication failed"
+
+
+class PermissionDeniedError(ApiError):
+    """403: the token is valid but lacks permission or scope."""
+
+    exit_code = EXIT_AUTH
+    title = "Permission denied"
+
+
+class NotFoundError(ApiError):
+    """404, or a workspace/project/environment/secret that matched nothing."""
+
+    exit_code = EXIT_NOT_FOUND
+    title = "Not found"
+
+
+class RateLimitedError(ApiError):
+    """429 on every attempt."""
+
+    title = "Rate limited"
+
+
+class NetworkError(EnkryptifyError):
+    """Connecting, sending or reading failed on every attempt."""
+
+    exit_code = EXIT_API
+    title = "Network error"
+
+
+class ValidationError(EnkryptifyError):
+    """A secret cannot be exported as asked (name clash, dangerous name, unsafe value)."""
+
+    exit_code = EXIT_VALIDATION
+    title = "Secrets refused"
+
+
+class ExportError(EnkryptifyError):
+    """Writing an export file failed."""
+
+    exit_code = EXIT_EXPORT
+    title = "Export failed"
