@@ -1,0 +1,215 @@
+"""Selection and naming: turn fetched secrets into a validated ``ExportPlan``.
+
+Rules, in order: pick secrets by the ``secrets`` spec, flatten JSON objects (``parse-json``), add the
+prefix, apply the name case, fix or refuse invalid names, refuse dangerous names, refuse clashes.
+Every problem is collected and reported at once; nothing is exported unless all is well.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass
+
+from .errors import NotFoundError, UsageError, ValidationError
+from .plan import ExportItem, ExportPlan, Note, Secret, Target
+
+VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SPEC_NAME = re.compile(r"^[^\s=!#]+$")
+
+# Names that let a secret hijack later steps (loader, shell, interpreter, proxy, CA and CI variables).
+DANGEROUS_NAMES = frozenset(
+    {
+        "PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "PS4", "PROMPT_COMMAND", "SHELLOPTS",
+        "BASHOPTS", "CDPATH", "GLOBIGNORE", "TMPDIR", "USER", "CI",
+        "NODE_OPTIONS", "NODE_PATH", "NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED",
+        "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONINSPECT", "PYTHONWARNINGS",
+        "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
+        "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
+        "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT",
+        "DOCKER_HOST", "DOCKER_CONFIG", "KUBECONFIG",
+    }
+)  # fmt: skip
+DANGEROUS_PREFIXES = (
+    "LD_",
+    "DYLD_",
+    "GIT_",
+    "GITHUB_",
+    "RUNNER_",
+    "ACTIONS_",
+    "CI_",
+    "GITLAB_",
+    "ENKRYPTIFY_",
+)
+
+
+def is_dangerous(name: str) -> bool:
+    upper = name.upper()
+    return upper in DANGEROUS_NAMES or upper.startswith(DANGEROUS_PREFIXES)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One line of the ``secrets`` option."""
+
+    kind: str  # "name", "glob", "exclude" or "rename"
+    pattern: str
+    alias: str = ""
+
+
+def parse_spec(text: str) -> list[Rule]:
+    """Parse the ``secrets`` option: NAME, GLOB*, !GLOB, ALIAS=NAME; ``#`` comments; blank lines."""
+    rules: list[Rule] = []
+    problems: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not line:
+            continue
+        if line.startswith("!"):
+            pattern = line[1:].strip()
+            rules.append(Rule("exclude", pattern))
+            ok = bool(pattern) and _SPEC_NAME.match(pattern) is not None
+        elif "=" in line:
+            alias, _, source = (part.strip() for part in line.partition("="))
+            rules.append(Rule("rename", source, alias))
+            ok = bool(alias and source) and all(_SPEC_NAME.match(x) for x in (alias, source))
+            ok = ok and not any(ch in source for ch in "*?[")
+        else:
+            kind = "glob" if any(ch in line for ch in "*?[") else "name"
+            rules.append(Rule(kind, line))
+            ok = _SPEC_NAME.match(line) is not None
+        if not ok:
+            problems.append(f"line {number}: {line[:80]!r}")
+    if problems:
+        raise UsageError(
+            "Cannot parse the secrets option: " + "; ".join(problems) + ".",
+            hint="One entry per line: NAME, GLOB* (may match nothing), !GLOB (exclude), ALIAS=NAME (rename).",
+        )
+    return rules
+
+
+def select(secrets: list[Secret], rules: list[Rule]) -> list[tuple[Secret, str]]:
+    """Pick secrets by the rules; return (secret, base name) pairs in the API's order."""
+    by_name: dict[str, Secret] = {}
+    for secret in secrets:
+        by_name.setdefault(secret.name, secret)
+    missing = [r.pattern for r in rules if r.kind in ("name", "rename") and r.pattern not in by_name]
+    if missing:
+        available = ", ".join(sorted(by_name)[:50]) or "(none)"
+        raise NotFoundError(
+            "Secret(s) not found in this environment: " + ", ".join(missing) + ".",
+            hint=f"Names are case-sensitive. Available: {available}.",
+        )
+    includes = [r for r in rules if r.kind in ("name", "glob")]
+    renames = [r for r in rules if r.kind == "rename"]
+    excludes = [r.pattern for r in rules if r.kind == "exclude"]
+    explicit = {r.pattern for r in rules if r.kind == "name"}
+    chosen: list[tuple[Secret, str]] = []
+    for secret in by_name.values():
+        if not includes and not renames:
+            wanted = True
+        else:
+            wanted = any(_matches(secret.name, r) for r in includes)
+        if wanted and secret.name not in explicit and any(fnmatch.fnmatchcase(secret.name, x) for x in excludes):
+            wanted = False
+        if wanted:
+            chosen.append((secret, secret.name))
+        chosen.extend((secret, r.alias) for r in renames if r.pattern == secret.name)
+    return chosen
+
+
+def _matches(name: str, rule: Rule) -> bool:
+    return name == rule.pattern if rule.kind == "name" else fnmatch.fnmatchcase(name, rule.pattern)
+
+
+def flatten_json(base: str, value: str) -> list[tuple[str, str, str]]:
+    """``parse-json``: a JSON-object value also yields ``BASE_KEY`` (nested keys joined with ``_``).
+
+    Returns (name, dotted key path, value) triples.
+    """
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    triples: list[tuple[str, str, str]] = []
+
+    def walk(name: str, path: str, node: object) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                walk(f"{name}_{key}", f"{path}.{key}", child)
+        elif isinstance(node, str):
+            triples.append((name, path, node))
+        elif node is None:
+            triples.append((name, path, ""))
+        else:
+            triples.append((name, path, json.dumps(node, separators=(",", ":"), ensure_ascii=False)))
+
+    walk(base, "", data)
+    return triples
+
+
+def sanitize(name: str) -> str:
+    clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return "_" + clean if clean[:1].isdigit() or not clean else clean
+
+
+def build_plan(
+    secrets: list[Secret],
+    target: Target,
+    *,
+    spec: str = "",
+    prefix: str = "",
+    name_case: str = "preserve",
+    invalid_names: str = "sanitize",
+    allow_dangerous_names: bool = False,
+    parse_json: bool = False,
+) -> ExportPlan:
+    """Select, flatten, rename and validate; raise with every problem listed, or return the plan."""
+    chosen = select(secrets, parse_spec(spec))
+    candidates: list[tuple[str, str, str]] = []  # (source, base name, value)
+    for secret, base in chosen:
+        candidates.append((secret.name, base, secret.value))
+        if parse_json:
+            for flat_name, path, flat_value in flatten_json(base, secret.value):
+                candidates.append((secret.name + path, flat_name, flat_value))
+
+    items: list[ExportItem] = []
+    renamed: list[Note] = []
+    skipped: list[Note] = []
+    errors: list[str] = []
+    owners: dict[str, str] = {}
+    for source, base, value in candidates:
+        name = prefix + base
+        name = name.upper() if name_case == "upper" else name.lower() if name_case == "lower" else name
+        if not VALID_NAME.match(name):
+            if invalid_names == "skip":
+                skipped.append(Note(source, None, f"{name!r} is not a valid variable name"))
+                continue
+            if invalid_names == "error":
+                errors.append(f"{source}: {name!r} is not a valid variable name (invalid-names: error)")
+                continue
+            fixed = sanitize(name)
+            renamed.append(Note(source, fixed, f"sanitized from {name!r}"))
+            name = fixed
+        elif name != source:
+            renamed.append(Note(source, name, "renamed"))
+        if not allow_dangerous_names and is_dangerous(name):
+            errors.append(f"{source}: exporting {name} could hijack later steps (allow-dangerous-names)")
+            continue
+        if name in owners:
+            errors.append(f"{owners[name]} and {source} both export {name}")
+            continue
+        owners[name] = source
+        items.append(ExportItem(name=name, value=value, source=source))
+
+    if errors:
+        raise ValidationError(
+            f"{len(errors)} secret(s) cannot be exported: " + "; ".join(errors) + ".",
+            hint="Rename with ALIAS=NAME in the secrets option, exclude with !NAME, set a prefix, "
+            "or set allow-dangerous-names: true if you really mean it.",
+        )
+    return ExportPlan(target=target, items=tuple(items), renamed=tuple(renamed), skipped=tuple(skipped))
