@@ -70,10 +70,11 @@ class RetryPolicy:
 
 
 def build_ssl_context(ca_cert: str) -> ssl.SSLContext:
-    """The default trust (certifi, like httpx) plus an optional extra CA. Verification stays on."""
-    import certifi
+    """httpx's default trust (certifi, or SSL_CERT_FILE/SSL_CERT_DIR) plus an optional extra CA.
 
-    context = ssl.create_default_context(cafile=certifi.where())
+    Verification cannot be turned off: no option or variable leads here with anything but a CA to add.
+    """
+    context = httpx.create_ssl_context()
     cert = ca_cert.strip()
     if cert:
         try:
