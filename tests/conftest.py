@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.fake_api.fixtures"]
+
 _PREFIXES = ("INPUT_", "GITHUB_", "RUNNER_", "ACTIONS_", "CI_", "GITLAB_", "ENKRYPTIFY_", "STATE_")
 _NAMES = {"CI", "GITLAB_CI", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
 
