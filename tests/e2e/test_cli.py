@@ -199,7 +199,7 @@ def test_malformed_token_is_refused_without_echo(server) -> None:
 
 def test_dangerous_name_refused_exit_6(server) -> None:
     fake, env = server
-    prj = fake.find_project(fake.find_workspace("acme"), "web-app")  # type: ignore[arg-type]
+    prj = fake.find_project(fake.find_workspace("acme"), "web-app")  # type: ignore[arg-type,unused-ignore]
     assert prj is not None
     fake.add_secret(prj.id, "LD_PRELOAD", {"production": "/tmp/evil.so"})
     result = run_cli(["pull", *PROD, "--output", "-"], env=env)
