@@ -14,7 +14,7 @@ $(BIN)/python: pyproject.toml
 setup: $(BIN)/python
 
 demo: setup
-	$(BIN)/python -m tests.fake_api.demo
+	$(BIN)/python scripts/demo.py
 
 lint: setup
 	$(BIN)/ruff check .

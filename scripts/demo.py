@@ -1,0 +1,86 @@
+"""`make demo`: run the real CLI against the embedded fake Enkryptify API on loopback.
+
+Shows what a CI user sees: the names that would be exported, a pull whose values are masked the
+way a CI log masks them, and `run` handing secrets to a child process through its environment.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.fake_api.app import FakeEnkryptify  # noqa: E402
+from tests.fake_api.fixtures import DEMO_TOKEN  # noqa: E402
+from tests.fake_api.server import serve_fake  # noqa: E402
+
+TARGET = ["--workspace", "acme", "--project", "web-app", "--environment", "production"]
+
+
+def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "enkryptify_action", *args], env=env, capture_output=True, text=True, check=False
+    )
+
+
+def masked(text: str, values: list[str]) -> str:
+    """Replace every value (and each of its lines of 4+ characters) with ***, as a CI log masker does."""
+    pieces = set(values) | {line.strip() for v in values for line in v.splitlines() if len(line.strip()) >= 4}
+    for piece in sorted((p for p in pieces if p), key=len, reverse=True):
+        text = text.replace(piece, "***")
+    return text
+
+
+def section(title: str, command: str) -> None:
+    print(f"\n\033[1m▶ {title}\033[0m\n  $ {command}")
+
+
+def show(result: subprocess.CompletedProcess[str], values: list[str]) -> None:
+    for stream in (result.stdout, result.stderr):
+        for line in masked(stream, values).splitlines():
+            print(f"    {line}")
+
+
+def main() -> int:
+    import os
+
+    with serve_fake(FakeEnkryptify.demo()) as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ENKRYPTIFY_", "GITHUB_", "INPUT_"))}
+        env.update(ENKRYPTIFY_TOKEN=DEMO_TOKEN, ENKRYPTIFY_API_URL=url, PYTHONPATH=str(REPO))
+        print(f"Fake Enkryptify API on {url} (workspace acme, project web-app; token from ENKRYPTIFY_TOKEN)")
+
+        values_result = cli(["pull", *TARGET, "--format", "json", "--output", "-"], env)
+        if values_result.returncode != 0:
+            print(values_result.stderr, file=sys.stderr)
+            return values_result.returncode
+        values = [*json.loads(values_result.stdout).values(), DEMO_TOKEN]
+
+        section("Which secrets would be exported?", "enkryptify-fetch check --environment production ...")
+        show(cli(["check", *TARGET], env), values)
+
+        section("Pull them as dotenv (values masked here, as a CI log would)", "enkryptify-fetch pull --format dotenv")
+        show(
+            cli(["pull", *TARGET, "--secrets", "DATABASE_URL\nSTRIPE_*\nFLAGS=FEATURE_FLAGS", "--output", "-"], env),
+            values,
+        )
+
+        section("Flatten a JSON secret", "enkryptify-fetch check --parse-json --secrets FEATURE_FLAGS")
+        show(cli(["check", *TARGET, "--parse-json", "--secrets", "FEATURE_FLAGS"], env), values)
+
+        section("Run a command with the secrets in its environment only", "enkryptify-fetch run -- sh -c '...'")
+        probe = 'echo "DATABASE_URL has ${#DATABASE_URL} characters; the Stripe key starts ${STRIPE_SECRET_KEY%%_*}_"'
+        show(cli(["run", *TARGET, "--", "sh", "-c", probe], env), values)
+
+        section("A mistake gets a clear error and exit code", "enkryptify-fetch check --environment prod")
+        bad = cli(["check", "--workspace", "acme", "--project", "web-app", "--environment", "prod"], env)
+        show(bad, values)
+        print(f"    (exit code {bad.returncode})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
