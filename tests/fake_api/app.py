@@ -7,6 +7,7 @@ rate limits, fault injection and the request log. Thread-safe (one lock around `
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -83,7 +84,8 @@ class RequestRecord:
     fault: str | None = None
     client: str = ""
     authorization: str | None = field(default=None, repr=False)
-    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # lower-case names
+    body: bytes = field(default=b"", repr=False)
 
 
 def _json(status: int, obj: Any, headers: Mapping[str, str] | None = None) -> FakeResponse:
@@ -138,12 +140,8 @@ class FakeEnkryptify(Model):
     @classmethod
     def from_file(cls, path: str | Path) -> FakeEnkryptify:
         """Load a .json or .yml/.yaml seed file."""
-        text = Path(path).read_text(encoding="utf-8")
-        if str(path).endswith(".json"):
-            return cls.from_seed(json.loads(text))
-        import yaml
-
-        return cls.from_seed(yaml.safe_load(text))
+        p = Path(path).resolve()
+        return cls.from_seed(_read_seed(p, p.stat().st_mtime_ns))
 
     @classmethod
     def demo(cls) -> FakeEnkryptify:
@@ -159,10 +157,9 @@ class FakeEnkryptify(Model):
         fake = cls()
         ws = fake.add_workspace("bench")
         prj = fake.add_project(ws, "big", team="Bench", environments=environments)
-        env_names = list(environments)
+        envs = [(e.id, e.name) for e in fake.projects[prj].environments.values()]
         for i in range(n_secrets):
-            name = f"SECRET_{i:05d}"
-            fake.add_secret(prj, name, {e: f"{e}-value-{i}" for e in env_names})
+            fake.add_secret(prj, f"SECRET_{i:05d}", {eid: f"{name}-value-{i}" for eid, name in envs})
         fake.add_token(LARGE_TOKEN)
         return fake
 
@@ -244,6 +241,7 @@ class FakeEnkryptify(Model):
                     req.client,
                     req.headers.get("authorization"),
                     dict(req.headers),
+                    req.body,
                 )
             )
             return resp
@@ -398,6 +396,21 @@ class FakeEnkryptify(Model):
                 return _json(200, {"accessToken": jwt, "expiresIn": self.jwt_ttl, "tokenType": "Bearer"})
         auth[0] = "invalid"
         return _error(401, "Invalid or expired token")
+
+
+@functools.lru_cache(maxsize=16)
+def _read_seed(path: Path, mtime_ns: int) -> Mapping[str, Any]:
+    """Parsed seed file, cached per (path, mtime): the demo seed is loaded by many tests."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        data = json.loads(text)
+    else:
+        import yaml
+
+        data = yaml.safe_load(text)
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{path}: a seed must be a mapping")
+    return data
 
 
 LARGE_TOKEN = "ek_live_bench_0123456789abcdef0123456789abcdef"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,8 +55,11 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60
     server: _Server
 
+    wbufsize = 64 * 1024  # headers and body leave in one write (no Nagle/delayed-ACK stalls)
+
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.conn_lock:
             self.server.connections.add(self.connection)
 
@@ -94,7 +98,12 @@ class _Handler(BaseHTTPRequestHandler):
             body=self._read_body(),
             client=self.client_address[0],
         )
-        resp = self.server.fake.handle(req)
+        try:
+            resp = self.server.fake.handle(req)
+        except Exception as exc:  # a bug in the fake: make it loud, answer 500
+            traceback.print_exc()
+            resp = FakeResponse(500, {"Content-Type": "application/json"}, b'{"message":"fake API crashed"}')
+            resp.headers["X-Fake-Error"] = type(exc).__name__
         if resp.delay > 0 and self.server.stopping.wait(resp.delay):
             self.close_connection = True
             return
@@ -124,7 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
 def serve_fake(fake: FakeEnkryptify, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve `fake` in a daemon thread; yield its base URL; shut down on exit."""
     server = _Server(fake, host, port)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield f"http://{host}:{server.server_address[1]}"

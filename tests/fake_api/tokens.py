@@ -97,7 +97,7 @@ class RateLimiter:
         if w is None or now - w.start >= self.period:
             w = self.windows[key] = Window(now)
         w.count += 1
-        reset = max(1, math.ceil(w.start + self.period - now))
+        reset = max(1, math.ceil(round(self.period - (now - w.start), 3)))  # round: float noise
         limited = w.count > limit
         headers = {
             "RateLimit-Limit": str(limit),
