@@ -1,0 +1,1 @@
+"""Tests of the container image, built with rootful podman (see scripts/setup-podman.sh)."""
