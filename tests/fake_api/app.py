@@ -159,7 +159,8 @@ class FakeEnkryptify(Model):
         prj = fake.add_project(ws, "big", team="Bench", environments=environments)
         envs = [(e.id, e.name) for e in fake.projects[prj].environments.values()]
         for i in range(n_secrets):
-            fake.add_secret(prj, f"SECRET_{i:05d}", {eid: f"{name}-value-{i}" for eid, name in envs})
+            values = {eid: f"{name}-value-{i}" for eid, name in envs}
+            fake.add_secret(prj, f"SECRET_{i:05d}", values, id=f"5ec0b000-0000-4000-8000-{i:012d}")
         fake.add_token(LARGE_TOKEN)
         return fake
 

@@ -55,7 +55,7 @@ class Environment:
         return {"id": self.id, "name": self.name}
 
 
-@dataclass
+@dataclass(slots=True)
 class SecretValue:
     environment_id: str
     value: str
@@ -65,7 +65,7 @@ class SecretValue:
         return {"environmentId": self.environment_id, "value": self.value, "isPersonal": self.is_personal}
 
 
-@dataclass
+@dataclass(slots=True)
 class Secret:
     id: str
     name: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import ssl
@@ -411,3 +412,36 @@ def test_main_prints_url_and_stops_on_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_async_client_through_mock(fake: FakeEnkryptify) -> None:
+    async def run() -> tuple[int, int]:
+        async with httpx.AsyncClient(transport=mock_transport(fake), base_url=MOCK_BASE_URL) as c:
+            exchanged = await c.post("/v1/auth/exchange", json={"token": DEMO_TOKEN})
+            jwt = exchanged.json()["accessToken"]
+            listed = await c.get(SECRETS, headers=bearer(jwt), params={"environmentId": DEV})
+            return exchanged.status_code, listed.status_code
+
+    assert asyncio.run(run()) == (200, 200)
+    assert json.loads(fake.requests[0].body) == {"token": DEMO_TOKEN}
+
+
+def test_registered_fixtures(fake_client: httpx.Client, fake_server: tuple[FakeEnkryptify, str]) -> None:
+    assert fake_client.get("/v1/workspace", headers=bearer(DEMO_TOKEN)).status_code == 200
+    fake, url = fake_server
+    with httpx.Client(base_url=url, verify=TLS) as c:
+        assert c.get(ENVS, headers=bearer(DEMO_TOKEN)).status_code == 200
+    assert fake.requests[-1].path == ENVS
+
+
+def test_server_answers_500_when_the_fake_crashes(
+    fake: FakeEnkryptify, served: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    def boom(req: FakeRequest) -> None:
+        raise RuntimeError("bug in the fake")
+
+    monkeypatch.setattr(fake, "handle", boom)
+    with httpx.Client(base_url=served, verify=TLS) as c:
+        r = c.get("/v1/workspace")
+    assert r.status_code == 500 and r.headers["X-Fake-Error"] == "RuntimeError"
+    assert "bug in the fake" in capfd.readouterr().err
