@@ -1,0 +1,202 @@
+"""The GitHub Action's main and post steps.
+
+Nothing is printed before the token's ``::add-mask::``, and nothing but masks is printed until every
+exported value is registered: the runner masks a log line only with masks it already knows
+(github-runner.md §2, "No retroactive masking"). Warnings raised meanwhile are held back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import github_action_utils as gau
+import httpx
+
+from ..config import Settings, resolve_settings
+from ..errors import EXIT_INTERNAL, EXIT_OK, EnkryptifyError, ExportError
+from ..pipeline import RunStats, fetch_plan
+from ..plan import ExportPlan
+from .exports import Exports, build_exports, export_file_path, write_exports
+from .inputs import raw_token_candidates, read_inputs
+from .masking import plan_masks
+from .summary import render_error_summary, render_summary
+
+STATE_EXPORT_FILE = "enkryptify_export_file"
+
+
+class Masker:
+    """Registers each string once with ``::add-mask::`` (escaped and flushed by github-action-utils)."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def register(self, values: Iterable[str]) -> None:
+        for value in values:
+            if value.strip() and value not in self._seen:
+                self._seen.add(value)
+                gau.add_mask(value)
+
+
+def say(text: str) -> None:
+    """One plain log line; control characters are replaced so a name can never start a command."""
+    gau.echo("".join(ch if ch.isprintable() else "?" for ch in text))
+
+
+def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
+    """Fetch, mask, export; return the exit code. ``transport`` is for in-process tests only."""
+    env = os.environ if environ is None else environ
+    cwd = Path.cwd()
+    debug = env.get("RUNNER_DEBUG") == "1"
+    started = time.monotonic()
+    masker = Masker()
+    held_warnings: list[str] = []
+    settings: Settings | None = None
+    try:
+        masker.register(raw_token_candidates(env))
+        settings = resolve_settings(inputs=read_inputs(env), environ=env, cwd=cwd)
+        plan, stats = fetch_plan_masked(settings, masker, held_warnings.append, transport)
+        masker.register(plan_masks(plan))
+        exports = build_exports(plan, settings, env, cwd)
+    except EnkryptifyError as exc:
+        _emit_warnings(held_warnings)
+        return _fail(exc, env, settings)
+    except Exception as exc:  # a bug: never print its message, it could hold a value
+        return _internal_error(exc)
+    _emit_warnings(held_warnings)
+    if debug:
+        gau.debug(
+            f"fetched {stats.fetched} secret(s), exporting {len(plan.items)}; {stats.attempts} request(s), "
+            f"{stats.retries} retried; {time.monotonic() - started:.3f}s"
+        )
+    try:
+        _log_plan(plan, settings)
+        write_exports(exports, env, remember_file=_remember_file)  # dry run: names and count only
+        if settings.summary:
+            destinations = _destinations(exports, settings)
+            _append_summary(env, render_summary(plan, destinations=destinations, dry_run=settings.dry_run))
+    except EnkryptifyError as exc:
+        return _fail(exc, env, settings)
+    except Exception as exc:
+        return _internal_error(exc)
+    if debug:
+        gau.debug(f"done in {time.monotonic() - started:.3f}s")
+    return EXIT_OK
+
+
+def fetch_plan_masked(
+    settings: Settings,
+    masker: Masker,
+    warn: Callable[[str], None],
+    transport: httpx.BaseTransport | None,
+) -> tuple[ExportPlan, RunStats]:
+    """``pipeline.fetch_plan`` with the token and every JWT registered before they are used."""
+    return fetch_plan(settings, on_credential=lambda secret: masker.register([secret]), warn=warn, transport=transport)
+
+
+def _log_plan(plan: ExportPlan, settings: Settings) -> None:
+    target = plan.target
+    where = f"{target.workspace}/{target.project}/{target.environment}"
+    verb = "would export" if settings.dry_run else "exporting"
+    with gau.group(f"Enkryptify: {verb} {len(plan.items)} secret(s) from {where}"):
+        for item in plan.items:
+            say(f"{item.name}" + (f"  (from {item.source})" if item.source != item.name else ""))
+        for note in plan.renamed:
+            say(f"renamed {note.source} -> {note.name}: {note.reason}")
+        for note in plan.skipped:
+            say(f"skipped {note.source}: {note.reason}")
+        if settings.environment_source not in ("", "option"):
+            say(f"environment chosen because {settings.environment_source}")
+
+
+def _destinations(exports: Exports, settings: Settings) -> list[str]:
+    found = []
+    if exports.env_text is not None:
+        found.append("environment variables")
+    if settings.export_outputs:
+        found.append("step outputs")
+    if exports.file_path is not None:
+        found.append(f"dotenv file {exports.file_path.name}")
+    return found
+
+
+def _remember_file(path: Path) -> None:
+    """Record the dotenv file for the post step, which deletes it when the job ends."""
+    try:
+        gau.save_state(STATE_EXPORT_FILE, json.dumps({"path": str(path), "id": file_identity(path)}))
+    except (KeyError, OSError):
+        raise ExportError(
+            "Cannot record the export file for cleanup (GITHUB_STATE is missing or not writable).",
+            hint="Run this action as a step of a GitHub workflow, or leave export-file empty.",
+        ) from None
+
+
+def file_identity(path: Path) -> list[int]:
+    """Inode, size and modification time: an inode alone is reused when a file is replaced."""
+    info = path.lstat()
+    return [info.st_ino, info.st_size, info.st_mtime_ns]
+
+
+def _emit_warnings(messages: list[str]) -> None:
+    for message in messages:
+        gau.warning(message)
+    messages.clear()
+
+
+def _fail(exc: EnkryptifyError, env: Mapping[str, str], settings: Settings | None) -> int:
+    text = exc.message + (f"\nHint: {exc.hint}" if exc.hint else "")
+    gau.error(text, title=exc.title)
+    if settings is None or settings.summary:
+        _append_summary(env, render_error_summary(exc), quiet=True)
+    return int(exc.exit_code)
+
+
+def _internal_error(exc: BaseException) -> int:
+    gau.error(f"Internal error ({type(exc).__name__}); please report it.", title="Enkryptify internal error")
+    return int(EXIT_INTERNAL)
+
+
+def _append_summary(env: Mapping[str, str], markdown: str, *, quiet: bool = False) -> None:
+    path = env.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    try:
+        with open(path, "ab") as handle:
+            handle.write((markdown + "\n").encode("utf-8"))
+    except OSError as exc:
+        if not quiet:
+            gau.warning(f"Cannot write the step summary: {exc.strerror}.")
+
+
+def run_post(environ: Mapping[str, str] | None = None) -> int:
+    """The post step: delete the dotenv file the main step wrote, if it is still that file."""
+    env = os.environ if environ is None else environ
+    raw = env.get(f"STATE_{STATE_EXPORT_FILE}", "")
+    if not raw:
+        return EXIT_OK
+    try:
+        state = json.loads(raw)
+        recorded = Path(str(state["path"]))
+        identity = [int(part) for part in state["id"]]
+        path = export_file_path(str(recorded), env, Path.cwd())
+        regular = stat.S_ISREG(path.lstat().st_mode)  # lstat: a symlink is never followed
+        current = file_identity(path)
+    except FileNotFoundError:
+        return EXIT_OK
+    except (ValueError, KeyError, TypeError, OSError, EnkryptifyError):
+        gau.warning("Not removing the export file: its recorded location is unusable.")
+        return EXIT_OK
+    if path != recorded or not regular or current != identity:
+        gau.warning(f"Not removing {path}: it was replaced after this action wrote it.")
+        return EXIT_OK
+    try:
+        path.unlink()
+    except OSError as exc:
+        gau.warning(f"Could not remove {path}: {exc.strerror}.")
+        return EXIT_OK
+    say(f"Removed the export file {path}.")
+    return EXIT_OK

@@ -1,0 +1,166 @@
+"""Build every export in memory, validate it, then write each file once.
+
+``build_exports`` is pure apart from path checks: it either returns the complete texts for
+GITHUB_ENV, GITHUB_OUTPUT and the dotenv file, or raises before anything is written.
+``write_exports`` then writes the dotenv file (atomic, 0600) and appends one block to each file
+command, so the runner never sees half an export (github-runner.md §1: records before a bad one
+are applied).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from github_action_utils import _files as gau_files
+
+from ..config import Settings
+from ..errors import ExportError, UsageError, ValidationError
+from ..files import write_private_file
+from ..formats import render_dotenv
+from ..plan import ExportPlan
+
+# Step outputs this action always sets; the runner's output names are case-insensitive.
+FIXED_OUTPUTS = ("names", "count")
+# The runner refuses this name in GITHUB_ENV (FileCommandManager.cs, compared ignoring case).
+RUNNER_REFUSED_ENV = "NODE_OPTIONS"
+
+
+@dataclass(frozen=True, slots=True)
+class Exports:
+    """The serialized exports of one run (``None`` = that target is not written)."""
+
+    env_text: str | None = field(repr=False)
+    output_text: str = field(repr=False)
+    file_path: Path | None
+    file_text: str | None = field(repr=False)
+
+
+def file_command_block(pairs: list[tuple[str, str]]) -> str:
+    """``NAME<<ghadelimiter_…`` records for all pairs, as one text to append in a single write.
+
+    github-action-utils 2.x writes one record per ``set_env``/``set_output`` call, opening the file
+    each time; we want one append per file, so we use its record encoder (random delimiter,
+    regenerated on collision, name checks) and append the joined text ourselves.
+    """
+    records: list[str] = []
+    for name, value in pairs:
+        try:
+            record = gau_files._build_file_input(name, value).decode("utf-8")
+        except ValueError:
+            raise ValidationError(
+                f"{name!r} cannot be written as a GitHub file command.",
+                hint="Names must not contain =, <<, CR, LF or NUL.",
+            ) from None
+        header = record.split("\n", 1)[0]
+        delimiter = header.split("<<", 1)[1]
+        if record.count(delimiter) != 2 or not header.startswith(name + "<<"):  # defense in depth
+            raise ValidationError(f"Could not frame the value of {name} safely.")
+        records.append(record)
+    return "".join(records)
+
+
+def output_pairs(plan: ExportPlan, *, per_secret: bool) -> list[tuple[str, str]]:
+    """``names`` (JSON list, never values) and ``count``, plus one output per secret when asked."""
+    pairs = [("names", json.dumps(plan.names)), ("count", str(len(plan.items)))]
+    if not per_secret:
+        return pairs
+    seen = {name: f"the {name!r} output" for name in FIXED_OUTPUTS}
+    clashes: list[str] = []
+    for item in plan.items:
+        key = item.name.lower()
+        if key in seen:
+            clashes.append(f"{seen[key]} and {item.name}")
+        else:
+            seen[key] = item.name
+            pairs.append((item.name, item.value))
+    if clashes:
+        raise ValidationError(
+            "Step output names are case-insensitive, so these would overwrite each other: " + "; ".join(clashes) + ".",
+            hint="Set a prefix, rename with ALIAS=NAME in the secrets option, or set name-case: upper.",
+        )
+    return pairs
+
+
+def env_pairs(plan: ExportPlan) -> list[tuple[str, str]]:
+    refused = [item.name for item in plan.items if item.name.upper() == RUNNER_REFUSED_ENV]
+    if refused:
+        raise ValidationError(
+            f"{refused[0]} cannot be exported through GITHUB_ENV: the GitHub runner refuses it even when "
+            "allow-dangerous-names is true.",
+            hint="Rename it (ALIAS=NODE_OPTIONS in the secrets option), exclude it (!NODE_OPTIONS), "
+            "or set export-env: false and use export-outputs or export-file.",
+        )
+    return [(item.name, item.value) for item in plan.items]
+
+
+def export_file_path(raw: str, environ: Mapping[str, str], cwd: Path) -> Path:
+    """Resolve ``export-file`` and require it to lie under the workspace or RUNNER_TEMP."""
+    roots = [Path(environ.get("GITHUB_WORKSPACE") or cwd)]
+    if environ.get("RUNNER_TEMP"):
+        roots.append(Path(environ["RUNNER_TEMP"]))
+    path = Path(raw.strip())
+    path = path if path.is_absolute() else roots[0] / path
+    resolved = path.parent.resolve() / path.name  # the file itself may be a link we replace
+    allowed = [root.resolve() for root in roots]
+    if path.name in ("", ".", "..") or not any(resolved.is_relative_to(root) for root in allowed):
+        raise UsageError(
+            f"export-file {raw.strip()!r} is outside the workspace and RUNNER_TEMP.",
+            hint="Use a path such as .env.ci (in the workspace) or ${{ runner.temp }}/secrets.env.",
+        )
+    if resolved in allowed:
+        raise UsageError(f"export-file {raw.strip()!r} names a folder, not a file.")
+    return resolved
+
+
+def build_exports(plan: ExportPlan, settings: Settings, environ: Mapping[str, str], cwd: Path) -> Exports:
+    """Serialize and validate everything; raises before anything is written."""
+    exporting = not settings.dry_run
+    env_text = file_command_block(env_pairs(plan)) if exporting and settings.export_env else None
+    output_text = file_command_block(output_pairs(plan, per_secret=exporting and settings.export_outputs))
+    file_path: Path | None = None
+    file_text: str | None = None
+    if exporting and settings.export_file.strip():
+        file_path = export_file_path(settings.export_file, environ, cwd)
+        file_text = render_dotenv(plan)
+    if env_text is not None and not environ.get("GITHUB_ENV"):
+        raise UsageError("GITHUB_ENV is not set: is this running as a GitHub Action step?")
+    if not environ.get("GITHUB_OUTPUT"):
+        raise UsageError("GITHUB_OUTPUT is not set: is this running as a GitHub Action step?")
+    return Exports(env_text=env_text, output_text=output_text, file_path=file_path, file_text=file_text)
+
+
+def write_exports(exports: Exports, environ: Mapping[str, str], *, remember_file: Callable[[Path], None]) -> None:
+    """Write the dotenv file, then append once to GITHUB_OUTPUT and GITHUB_ENV.
+
+    If an append fails, the dotenv file is removed again; ``remember_file`` records its path for
+    the post step (which deletes it when the job ends).
+    """
+    written: Path | None = None
+    if exports.file_path is not None and exports.file_text is not None:
+        exports.file_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private_file(exports.file_path, exports.file_text)
+        written = exports.file_path
+    try:
+        if written is not None:
+            remember_file(written)
+        _append(environ["GITHUB_OUTPUT"], exports.output_text)
+        if exports.env_text is not None:
+            _append(environ["GITHUB_ENV"], exports.env_text)
+    except BaseException:
+        if written is not None:
+            with contextlib.suppress(OSError):
+                written.unlink()
+        raise
+
+
+def _append(path: str, text: str) -> None:
+    data = text.encode("utf-8")  # encode first: an encoding error cannot leave half a block
+    try:
+        with open(path, "ab") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise ExportError(f"Cannot append to {path}: {exc.strerror}.") from None
