@@ -12,6 +12,7 @@ connection (SO_LINGER 0). Rate limits are keyed on the client's address.
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 import traceback
@@ -130,13 +131,17 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve_fake(fake: FakeEnkryptify, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve `fake` in a daemon thread; yield its base URL; shut down on exit."""
+def serve_fake(
+    fake: FakeEnkryptify, *, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """Serve `fake` in a daemon thread; yield its base URL (https:// with `tls`); shut down on exit."""
     server = _Server(fake, host, port)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
-        yield f"http://{host}:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://{host}:{server.server_address[1]}"
     finally:
         server.stopping.set()
         server.shutdown()
