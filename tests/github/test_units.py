@@ -170,3 +170,22 @@ def test_action_yml_passes_the_schema_store_schema() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_examples_are_valid_workflows_using_only_declared_inputs() -> None:
+    examples = sorted((REPO / "examples" / "github").glob("*.yml"))
+    assert examples
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, examples)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    declared = set(yaml.safe_load(action_yml.render())["inputs"])
+    for path in examples:
+        for job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].values():
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("enkryptify/fetch-secrets@"):
+                    assert set(step.get("with", {})) <= declared, path.name
+                    assert step["env"]["ENKRYPTIFY_TOKEN"] == "${{ secrets.ENKRYPTIFY_TOKEN }}", path.name
