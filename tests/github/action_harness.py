@@ -44,6 +44,20 @@ def action_input_defaults() -> dict[str, str]:
     return {name: str(spec.get("default", "")) for name, spec in manifest["inputs"].items()}
 
 
+def input_env(inputs: Mapping[str, str]) -> dict[str, str]:
+    """INPUT_* as the runner sets them: action.yml defaults filled in, hyphens kept, upper case."""
+    values = action_input_defaults()
+    values.update(inputs)
+    return {"INPUT_" + name.replace(" ", "_").upper(): value for name, value in values.items()}
+
+
+def capture_files(*, stdout: str, stderr: str, exit_code: int, files: Mapping[str, Path]) -> RunCapture:
+    """A ``RunCapture`` from host paths of the file commands (for the container test: ``GITHUB_ENV`` → host file)."""
+    return RunCapture(
+        stdout=stdout, stderr=stderr, exit_code=exit_code, files={var: _read(path) for var, path in files.items()}
+    )
+
+
 @dataclass
 class RunnerDirs:
     """The runner's layout for one step: workspace, temp, HOME, and fresh file-command files."""
@@ -97,9 +111,7 @@ class RunnerDirs:
             "RUNNER_OS": "Linux",
         }
         env.update({var: seen(path) for var, path in self.files.items()})
-        values = action_input_defaults()
-        values.update(inputs)
-        env.update({"INPUT_" + name.replace(" ", "_").upper(): value for name, value in values.items()})
+        env.update(input_env(inputs))
         env.update({f"STATE_{key}": value for key, value in (state or {}).items()})
         env.update(extra or {})
         return env
