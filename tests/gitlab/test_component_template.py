@@ -16,6 +16,7 @@ import jsonschema  # type: ignore[import-untyped]  # installed with check-jsonsc
 import pytest
 import yaml
 
+from enkryptify_action import __version__
 from enkryptify_action.options import GITLAB, Kind, Option, for_platform
 from enkryptify_action.sinks.gitlab import GITLAB_DEFAULT_MAX_VARIABLES
 from tests.gitlab.gcl import COMPONENT_DIR
@@ -81,16 +82,14 @@ def test_gitlab_only_defaults(inputs: dict[str, dict[str, Any]]) -> None:
     assert inputs["max-variables"]["default"] == GITLAB_DEFAULT_MAX_VARIABLES
 
 
-def test_image_default_is_the_released_version(inputs: dict[str, dict[str, Any]]) -> None:
-    """The image tag is pinned per release; CHANGELOG's newest version and the release job agree."""
-    changelog = (COMPONENT_DIR / "CHANGELOG.md").read_text(encoding="utf-8")
-    newest = re.search(r"^## \[?(\d+\.\d+\.\d+[^\]\s]*)", changelog, re.MULTILINE)
-    assert newest is not None
-    assert inputs["image"]["default"] == f"ghcr.io/enkryptify/fetch-secrets:{newest.group(1)}"
-    release_check = re.compile(r'grep -q "default\. ghcr\.io/enkryptify/fetch-secrets:\$CI_COMMIT_TAG\\\$"')
-    assert release_check.search((COMPONENT_DIR / ".gitlab-ci.yml").read_text(encoding="utf-8"))
-    line = f"      default: {inputs['image']['default']}"
-    assert re.search(r"default. ghcr.io/enkryptify/fetch-secrets:" + re.escape(newest.group(1)) + "$", line)
+def test_image_default_is_this_version(inputs: dict[str, dict[str, Any]]) -> None:
+    """A component cannot see its own version (gitlab-org/gitlab#438275): the image tag is written out, set by
+    scripts/release.py with every other version, and the release job refuses a tag it does not match."""
+    assert inputs["image"]["default"] == f"ghcr.io/enkryptify/fetch-secrets:{__version__}"
+    ci = (COMPONENT_DIR / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    assert 'grep -q "default. ghcr.io/enkryptify/fetch-secrets:$CI_COMMIT_TAG\\$" templates/fetch-secrets.yml' in ci
+    line = next(x for x in TEMPLATE.read_text(encoding="utf-8").splitlines() if "default: ghcr.io/" in x)
+    assert re.search(rf"default. ghcr.io/enkryptify/fetch-secrets:{re.escape(__version__)}$", line)
 
 
 @pytest.mark.parametrize("name", sorted({o.name for o in OPTIONS} | GITLAB_ONLY))

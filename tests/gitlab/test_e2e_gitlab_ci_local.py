@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from enkryptify_action import __version__
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.server import serve_fake
 from tests.gitlab.dotenv_emulation import delivered_variables
 from tests.gitlab.gcl import COMPONENT_DIR, PipelineRun, dotenv_report, ensure_gitlab_ci_local, make_repo, run_pipeline
 
 TOKEN = "ek_live_gitlab_e2e_7c1d0e9f3b2a4c5d"
-PUBLISHED_REF = "$CI_SERVER_FQDN/enkryptify/fetch-secrets/fetch-secrets@1.0.0"
+PUBLISHED_REF = f"$CI_SERVER_FQDN/enkryptify/fetch-secrets/fetch-secrets@{__version__}"  # README's reference
 REF_UNDER_TEST = "$CI_SERVER_FQDN/$CI_PROJECT_PATH/fetch-secrets@$CI_COMMIT_SHA"
 SELFTEST = "selftest value = 42 #hash 'q'"
 
