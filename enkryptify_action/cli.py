@@ -5,13 +5,13 @@ With no arguments inside GitHub Actions (``GITHUB_ACTIONS=true``) it runs as the
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Settings, resolve_settings
@@ -20,11 +20,16 @@ from .files import write_private_file
 from .options import CLI, Kind, for_platform
 from .plan import ExportPlan
 
+if TYPE_CHECKING:  # argparse is imported where a parser is built: the GitHub Action mode never needs it
+    import argparse
+
 PROG = "enkryptify-fetch"
 FORMATS = ("dotenv", "json", "shell", "gitlab")
 
 
 def _add_options(parser: argparse.ArgumentParser, *, dry_run: bool) -> None:
+    import argparse
+
     group = parser.add_argument_group("options (each also readable from ENKRYPTIFY_<NAME>)")
     for option in for_platform(CLI):
         if option.name == "dry-run" and not dry_run:
@@ -44,6 +49,8 @@ def _add_options(parser: argparse.ArgumentParser, *, dry_run: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     exit_codes = "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
         prog=PROG,
