@@ -152,6 +152,30 @@ def flatten_json(base: str, value: str) -> list[tuple[str, str, str]]:
     return triples
 
 
+def unusable_text(name: str, value: str) -> str | None:
+    """Why no sink can carry this secret exactly, or None. Never shows the value.
+
+    A NUL cannot be part of any environment variable (GITHUB_ENV, ``run``, shell, dotenv), and an unpaired
+    surrogate (JSON ``"\\ud800"``) cannot be written as UTF-8: refusing here gives exit 6 with the name,
+    where writing would fail midway with an internal error.
+    """
+    if not _encodable(name):
+        return "the secret name is not valid Unicode text (unpaired surrogate)"
+    if "\0" in value:
+        return "the value contains a NUL character, which no environment variable can hold"
+    if not _encodable(value):
+        return "the value is not valid Unicode text (unpaired surrogate)"
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def sanitize(name: str) -> str:
     clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
     return "_" + clean if clean[:1].isdigit() or not clean else clean
@@ -183,6 +207,10 @@ def build_plan(
     errors: list[str] = []
     owners: dict[str, str] = {}
     for source, base, value in candidates:
+        problem = unusable_text(source, value)
+        if problem is not None:
+            errors.append(f"{source!a}: {problem}")
+            continue
         name = prefix + base
         name = name.upper() if name_case == "upper" else name.lower() if name_case == "lower" else name
         if not VALID_NAME.match(name):
