@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Image for the Enkryptify fetch-secrets GitHub container action and GitLab CI/CD component.
 #
 # BASE_IMAGE must be a Debian-like image whose `python3` is CPython >= 3.11 with the venv module.
