@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit clean
+.PHONY: setup demo test lint typecheck clean lock
 
 $(BIN)/python: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,3 +28,10 @@ test: lint typecheck
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# Regenerate the hash-locked requirements the Dockerfile installs (PyPI only, ignoring local indexes).
+LOCK := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet --generate-hashes --strip-extras \
+	--allow-unsafe --no-emit-index-url --no-emit-find-links --index-url https://pypi.org/simple
+lock: setup
+	$(LOCK) --output-file requirements/runtime.txt requirements/runtime.in
+	$(LOCK) --output-file requirements/build.txt requirements/build.in
