@@ -35,3 +35,8 @@ LOCK := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet --g
 lock: setup
 	$(LOCK) --output-file requirements/runtime.txt requirements/runtime.in
 	$(LOCK) --output-file requirements/build.txt requirements/build.in
+
+# Benchmark against a curl+jq baseline (not part of `make test`); writes bench/RESULTS.md.
+.PHONY: bench
+bench: setup
+	$(BIN)/python bench/run.py
