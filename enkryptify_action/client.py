@@ -128,7 +128,8 @@ class EnkryptifyClient:
             raise UsageError(
                 "No Enkryptify token: ENKRYPTIFY_TOKEN is empty or unset.",
                 hint="Store the API token as a CI secret and pass it as ENKRYPTIFY_TOKEN "
-                "(GitHub: env: ENKRYPTIFY_TOKEN: ${{ secrets.ENKRYPTIFY_TOKEN }}).",
+                "(GitHub: env: ENKRYPTIFY_TOKEN: ${{ secrets.ENKRYPTIFY_TOKEN }}; GitLab: a masked CI/CD "
+                "variable named ENKRYPTIFY_TOKEN, protected variables reach protected branches only).",
             )
         self._token = token
         self._exchange = auth == "exchange" and token.startswith("ek_live_")
