@@ -194,19 +194,19 @@ def build_plan(
 ) -> ExportPlan:
     """Select, flatten, rename and validate; raise with every problem listed, or return the plan."""
     chosen = select(secrets, parse_spec(spec))
-    candidates: list[tuple[str, str, str]] = []  # (source, base name, value)
+    candidates: list[tuple[str, str, str, bool]] = []  # (source, base name, value, from parse-json)
     for secret, base in chosen:
-        candidates.append((secret.name, base, secret.value))
+        candidates.append((secret.name, base, secret.value, False))
         if parse_json:
             for flat_name, path, flat_value in flatten_json(base, secret.value):
-                candidates.append((secret.name + path, flat_name, flat_value))
+                candidates.append((secret.name + path, flat_name, flat_value, True))
 
     items: list[ExportItem] = []
     renamed: list[Note] = []
     skipped: list[Note] = []
     errors: list[str] = []
     owners: dict[str, str] = {}
-    for source, base, value in candidates:
+    for source, base, value, flattened in candidates:
         problem = unusable_text(source, value)
         if problem is not None:
             errors.append(f"{source!a}: {problem}")
@@ -223,7 +223,7 @@ def build_plan(
             fixed = sanitize(name)
             renamed.append(Note(source, fixed, f"sanitized from {name!r}"))
             name = fixed
-        elif name != source:
+        elif name != source and not flattened:  # a flattened field is named by rule, not renamed
             renamed.append(Note(source, name, "renamed"))
         if not allow_dangerous_names and is_dangerous(name):
             errors.append(f"{source}: exporting {name} could hijack later steps (allow-dangerous-names)")

@@ -17,6 +17,8 @@ sys.path.insert(0, str(REPO))
 from tests.fake_api.app import FakeEnkryptify  # noqa: E402
 from tests.fake_api.fixtures import DEMO_TOKEN  # noqa: E402
 from tests.fake_api.server import serve_fake  # noqa: E402
+from tests.github.action_harness import WRITE_MARKER, RunnerDirs, run_entrypoint  # noqa: E402
+from tests.github.runner_emulation import parse_command, replay_log  # noqa: E402
 
 TARGET = ["--workspace", "acme", "--project", "web-app", "--environment", "production"]
 
@@ -43,6 +45,41 @@ def show(result: subprocess.CompletedProcess[str], values: list[str]) -> None:
     for stream in (result.stdout, result.stderr):
         for line in masked(stream, values).splitlines():
             print(f"    {line}")
+
+
+def github_step(url: str) -> None:
+    """One `uses: enkryptify/fetch-secrets` step, its log shown the way the runner shows it."""
+    import tempfile
+
+    section(
+        "GitHub Actions: the step's log as the runner shows it (every value masked before anything is written)",
+        "uses: enkryptify/fetch-secrets@v1  with: {project: web-app, environment: production, parse-json: true}",
+    )
+    with tempfile.TemporaryDirectory(prefix="enkryptify-demo-") as root:
+        dirs = RunnerDirs(Path(root))
+        inputs = {"workspace": "acme", "project": "web-app", "environment": "production", "parse-json": "true"}
+        env = dirs.environ(inputs, extra={"ENKRYPTIFY_TOKEN": DEMO_TOKEN, "ENKRYPTIFY_API_URL": url})
+        run = run_entrypoint(env, cwd=dirs.workspace)
+        replay = replay_log(run.stdout)
+        masks = sum(1 for c in replay.commands if c.name == "add-mask")
+        print(f"    ({masks} ::add-mask:: commands registered first; the runner does not echo them)")
+        for line in replay.lines:
+            if line.startswith(WRITE_MARKER):  # the test harness's own write-order markers
+                continue
+            command = parse_command(line)
+            if command is None:
+                print(f"    {line}")
+            elif command.name == "group":
+                print(f"    ▼ {command.data}")
+            elif command.name in ("warning", "error", "notice"):
+                print(f"    {command.name.capitalize()}: {command.data}")
+        print(f"    (exit code {run.exit_code})")
+        names = list(run.env.values)
+        print(f"\n    Later steps see {len(names)} variables: {', '.join(f'{n}=***' for n in names[:4])}, ...")
+        print(f"    Step outputs: names={run.outputs.get('names')!s:.70}... count={run.outputs.get('count')}")
+        print("\n    Step summary (Markdown, no values):")
+        for line in run.files["GITHUB_STEP_SUMMARY"].splitlines()[:14]:
+            print(f"      {line}")
 
 
 def main() -> int:
@@ -74,6 +111,8 @@ def main() -> int:
         section("Run a command with the secrets in its environment only", "enkryptify-fetch run -- sh -c '...'")
         probe = 'echo "DATABASE_URL has ${#DATABASE_URL} characters; the Stripe key starts ${STRIPE_SECRET_KEY%%_*}_"'
         show(cli(["run", *TARGET, "--", "sh", "-c", probe], env), values)
+
+        github_step(url)
 
         section("A mistake gets a clear error and exit code", "enkryptify-fetch check --environment prod")
         bad = cli(["check", "--workspace", "acme", "--project", "web-app", "--environment", "prod"], env)

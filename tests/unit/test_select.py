@@ -144,6 +144,7 @@ def test_parse_json_flattens_objects() -> None:
         "PLAIN": "[1,2]",
     }
     assert [i.source for i in p.items][1:3] == ["DB.host", "DB.port"]
+    assert p.renamed == ()  # a flattened field is named by rule: no "renamed" note
 
 
 def test_parse_json_names_follow_prefix_case_and_sanitize() -> None:
