@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .errors import NotFoundError, UsageError, ValidationError
 from .plan import ExportItem, ExportPlan, Note, Secret, Target
 
-VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: "$" also matches before a final "\n"
 _SPEC_NAME = re.compile(r"^[^\s=!#]+$")
 
 # Names that let a secret hijack later steps (loader, shell, interpreter, proxy, CA and CI variables).
@@ -127,11 +127,12 @@ def _matches(name: str, rule: Rule) -> bool:
 def flatten_json(base: str, value: str) -> list[tuple[str, str, str]]:
     """``parse-json``: a JSON-object value also yields ``BASE_KEY`` (nested keys joined with ``_``).
 
-    Returns (name, dotted key path, value) triples.
+    Returns (name, dotted key path, value) triples. A value nested too deeply to parse or walk (about
+    1,000 levels) is not flattened, like any other value that is not a JSON object.
     """
     try:
         data = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     if not isinstance(data, dict):
         return []
@@ -148,7 +149,10 @@ def flatten_json(base: str, value: str) -> list[tuple[str, str, str]]:
         else:
             triples.append((name, path, json.dumps(node, separators=(",", ":"), ensure_ascii=False)))
 
-    walk(base, "", data)
+    try:
+        walk(base, "", data)
+    except RecursionError:
+        return []
     return triples
 
 

@@ -54,3 +54,27 @@ def test_cli_exits_6_not_internal_error(args: list[str]) -> None:
     assert result.returncode == EXIT_VALIDATION, result.stderr
     assert "'LONE'" in result.stderr and "'NUL'" in result.stderr and "internal error" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("name", ["reboot\n", "PATH\n"])
+def test_a_name_with_a_trailing_newline_is_not_a_valid_name(name: str) -> None:
+    """Finding 2: VALID_NAME used ``$``, which also matches before a final newline, so ``reboot\\n`` passed as
+    valid (and ``LD_PRELOAD\\n`` passed the dangerous-name check): ``pull --format dotenv`` then wrote a line
+    holding only ``reboot``, which ``set -a; . ./.env`` runs as a command."""
+    plan = build_plan([Secret(name, "value")], TARGET)
+    assert plan.names == [name.rstrip("\n") + "_"]
+    with pytest.raises(ValidationError, match="not a valid variable name"):
+        build_plan([Secret(name, "value")], TARGET, invalid_names="error")
+
+
+def test_a_dangerous_name_with_a_trailing_newline_is_still_dangerous() -> None:
+    with pytest.raises(ValidationError, match="could hijack later steps"):
+        build_plan([Secret("LD_PRELOAD\n", "/tmp/evil.so")], TARGET)
+
+
+@pytest.mark.parametrize("depth", [999, 5_000, 100_000])
+def test_parse_json_on_a_deeply_nested_value_does_not_crash(depth: int) -> None:
+    """Finding 3: parse-json raised RecursionError (an internal error, exit 1) on deeply nested JSON."""
+    value = '{"a":' * depth + "1" + "}" * depth
+    plan = build_plan([Secret("DEEP", value)], TARGET, parse_json=True)
+    assert plan.as_dict()["DEEP"] == value
