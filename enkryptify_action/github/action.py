@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import github_action_utils as gau
 import httpx
+from github_action_utils._serialization import escape_data
 
 from ..config import Settings, resolve_settings
 from ..errors import EXIT_INTERNAL, EXIT_OK, EnkryptifyError, ExportError
@@ -27,24 +30,60 @@ from .masking import plan_masks
 from .summary import render_error_summary, render_summary
 
 STATE_EXPORT_FILE = "enkryptify_export_file"
+# The log lists this many exported names; the `names` output always holds them all.
+LOG_MAX_NAMES = 200
+
+
+def command_line(command: str, message: str) -> str:
+    """One workflow command exactly as github-action-utils prints it (``_commands.print_command``).
+
+    Its escaping (``escape_data``: ``%`` first, then CR and LF), so a value is one line and arrives intact.
+    """
+    return f"::{command} ::{escape_data(message)}"
+
+
+def write_lines(lines: list[str]) -> None:
+    """Write log lines with one write and one flush, the way github-action-utils writes one line.
+
+    Under the runner (GITHUB_ACTIONS=true) the UTF-8 bytes go straight to ``sys.stdout.buffer`` (a
+    redirected stream may default to another encoding); otherwise the text goes through ``sys.stdout``.
+    """
+    if not lines:
+        return
+    text = "\n".join(lines) + "\n"
+    buffer: BinaryIO | None = getattr(sys.stdout, "buffer", None)
+    if gau.is_github_action() and buffer is not None:
+        data = text.encode("utf-8")  # before any write: an encoding error prints nothing
+        sys.stdout.flush()
+        buffer.write(data)
+    else:
+        sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 class Masker:
-    """Registers each string once with ``::add-mask::`` (escaped and flushed by github-action-utils)."""
+    """Registers each string once with ``::add-mask::``: one batch of lines, one write, flushed."""
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
 
     def register(self, values: Iterable[str]) -> None:
+        lines: list[str] = []
         for value in values:
             if value.strip() and value not in self._seen:
                 self._seen.add(value)
-                gau.add_mask(value)
+                lines.append(command_line("add-mask", value))
+        write_lines(lines)
+
+
+def printable(text: str) -> str:
+    """Control characters replaced, so a name can never start a command or a new line."""
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def say(text: str) -> None:
-    """One plain log line; control characters are replaced so a name can never start a command."""
-    gau.echo("".join(ch if ch.isprintable() else "?" for ch in text))
+    """One plain log line (``printable``)."""
+    write_lines([printable(text)])
 
 
 def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
@@ -99,18 +138,21 @@ def fetch_plan_masked(
 
 
 def _log_plan(plan: ExportPlan, settings: Settings) -> None:
+    """A log group: the first ``LOG_MAX_NAMES`` exported names, every rename and skip; one write."""
     target = plan.target
     where = f"{target.workspace}/{target.project}/{target.environment}"
     verb = "would export" if settings.dry_run else "exporting"
-    with gau.group(f"Enkryptify: {verb} {len(plan.items)} secret(s) from {where}"):
-        for item in plan.items:
-            say(f"{item.name}" + (f"  (from {item.source})" if item.source != item.name else ""))
-        for note in plan.renamed:
-            say(f"renamed {note.source} -> {note.name}: {note.reason}")
-        for note in plan.skipped:
-            say(f"skipped {note.source}: {note.reason}")
-        if settings.environment_source not in ("", "option"):
-            say(f"environment chosen because {settings.environment_source}")
+    lines = [command_line("group", f"Enkryptify: {verb} {len(plan.items)} secret(s) from {where}")]
+    for item in plan.items[:LOG_MAX_NAMES]:
+        lines.append(printable(item.name + (f"  (from {item.source})" if item.source != item.name else "")))
+    if len(plan.items) > LOG_MAX_NAMES:
+        lines.append(f"… and {len(plan.items) - LOG_MAX_NAMES} more (the `names` output lists them all)")
+    lines += [printable(f"renamed {note.source} -> {note.name}: {note.reason}") for note in plan.renamed]
+    lines += [printable(f"skipped {note.source}: {note.reason}") for note in plan.skipped]
+    if settings.environment_source not in ("", "option"):
+        lines.append(printable(f"environment chosen because {settings.environment_source}"))
+    lines.append("::endgroup::")
+    write_lines(lines)
 
 
 def _destinations(exports: Exports, settings: Settings) -> list[str]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,25 +44,60 @@ class Exports:
 def file_command_block(pairs: list[tuple[str, str]]) -> str:
     """``NAME<<ghadelimiter_…`` records for all pairs, as one text to append in a single write.
 
-    github-action-utils 2.x writes one record per ``set_env``/``set_output`` call, opening the file
-    each time; we want one append per file, so we use its record encoder (random delimiter,
-    regenerated on collision, name checks) and append the joined text ourselves.
+    The record format is github-action-utils' (``_files._build_file_input``: native newlines, a
+    leading newline before a name that starts with U+FEFF) and so are its name checks, but with one
+    random delimiter for the whole block instead of a uuid4 per record: it is drawn again until no
+    name and no value contains it, so every record closes exactly where it should.
     """
-    records: list[str] = []
-    for name, value in pairs:
-        try:
-            record = gau_files._build_file_input(name, value).decode("utf-8")
-        except ValueError:
-            raise ValidationError(
-                f"{name!r} cannot be written as a GitHub file command.",
-                hint="Names must not contain =, <<, CR, LF or NUL.",
-            ) from None
-        header = record.split("\n", 1)[0]
-        delimiter = header.split("<<", 1)[1]
-        if record.count(delimiter) != 2 or not header.startswith(name + "<<"):  # defense in depth
-            raise ValidationError(f"Could not frame the value of {name} safely.")
-        records.append(record)
-    return "".join(records)
+    for name, _value in pairs:
+        check_file_command_name(name)
+    delimiter = new_delimiter()
+    while any(delimiter in name or delimiter in value for name, value in pairs):
+        delimiter = new_delimiter()
+    nl = os.linesep
+    close = f"{nl}{delimiter}{nl}"
+    text = "".join(
+        f"{nl if name.startswith(BOM) else ''}{name}<<{delimiter}{nl}{value}{close}" for name, value in pairs
+    )
+    if text.count(delimiter) != 2 * len(pairs):  # defense in depth: each record frames its value once
+        raise ValidationError("Could not frame the values safely as GitHub file commands.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        bad = next(name for name, value in pairs if not _encodable(name + value))
+        raise ValidationError(
+            f"{bad!r} cannot be written as a GitHub file command: it is not valid Unicode text."
+        ) from None
+    return text
+
+
+BOM = "\ufeff"
+
+
+def new_delimiter() -> str:
+    """github-action-utils' delimiter format: ``ghadelimiter_`` and a random uuid4 in hex."""
+    return f"ghadelimiter_{uuid.uuid4().hex}"
+
+
+def check_file_command_name(name: str) -> None:
+    """github-action-utils' checks: nonempty, no ``=`` or ``<<`` (``_build_file_input``), no CR, LF or NUL."""
+    try:
+        if "=" in name or "<<" in name:
+            raise ValueError(name)
+        gau_files.validate_single_line(name, "File command name")
+    except ValueError:
+        raise ValidationError(
+            f"{name!r} cannot be written as a GitHub file command.",
+            hint="Names must not contain =, <<, CR, LF or NUL.",
+        ) from None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def output_pairs(plan: ExportPlan, *, per_secret: bool) -> list[tuple[str, str]]:

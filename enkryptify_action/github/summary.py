@@ -2,26 +2,51 @@
 
 from __future__ import annotations
 
-import html
+from collections.abc import Iterable
 
 from ..errors import EnkryptifyError
 from ..plan import ExportPlan
 
+# Each list (names, renamed, skipped) shows at most this many rows, and all rows together at most
+# SUMMARY_MAX_CHARS characters (≤ 4 UTF-8 bytes each): GitHub accepts up to 1 MiB per step summary.
+SUMMARY_MAX_ROWS = 1000
+SUMMARY_MAX_CHARS = 200_000
 _MARKDOWN_SPECIAL = "\\`*_{}[]<>|~#"
+# html.escape(quote=False) (&, <, >), then a backslash before each other Markdown special character.
+_MD_TABLE = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;"} | {ch: "\\" + ch for ch in _MARKDOWN_SPECIAL if ch not in "<>"}
+)
 
 
 def md(text: str) -> str:
     """Text safe inside a Markdown table cell: one line, HTML- and Markdown-escaped."""
-    flat = " ".join(text.splitlines())
-    escaped = html.escape(flat, quote=False)
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in escaped)
+    return " ".join(text.splitlines()).translate(_MD_TABLE)
+
+
+class _Budget:
+    """Characters left for summary rows."""
+
+    def __init__(self, chars: int) -> None:
+        self.chars = chars
+
+    def take(self, rows: Iterable[str]) -> list[str]:
+        """Rows while the row and character limits allow (rows are rendered lazily, so the rest cost nothing)."""
+        taken: list[str] = []
+        for row in rows:
+            if len(taken) >= SUMMARY_MAX_ROWS or len(row) + 1 > self.chars:
+                break
+            self.chars -= len(row) + 1
+            taken.append(row)
+        return taken
 
 
 def render_summary(plan: ExportPlan, *, destinations: list[str], dry_run: bool) -> str:
-    """A heading line, a table of exported names, then renamed/skipped notes."""
+    """A heading line, a table of exported names, then renamed/skipped notes; long lists are cut short."""
     target = plan.target
-    where = f"{md(target.workspace)} / {md(target.project)} / {md(target.environment)}"
+    project, environment = md(target.project), md(target.environment)
+    where = f"{md(target.workspace)} / {project} / {environment}"
     count = len(plan.items)
+    budget = _Budget(SUMMARY_MAX_CHARS)
     if dry_run:
         lines = [f"### Enkryptify: dry run, {count} secret(s) from {where} would be exported", ""]
     else:
@@ -29,18 +54,26 @@ def render_summary(plan: ExportPlan, *, destinations: list[str], dry_run: bool) 
         lines = [f"### Enkryptify: {count} secret(s) from {where}", "", f"Exported to: {to}.", ""]
     if plan.items:
         lines += ["| Name | Secret | Project | Environment |", "| --- | --- | --- | --- |"]
-        lines += [
-            f"| {md(item.name)} | {md(item.source)} | {md(target.project)} | {md(target.environment)} |"
-            for item in plan.items
-        ]
+        rows = budget.take(
+            f"| {md(item.name)} | {md(item.source)} | {project} | {environment} |" for item in plan.items
+        )
+        lines += rows
         lines.append("")
+        if len(rows) < count:
+            lines += [f"… {count - len(rows)} more names, see the `names` output.", ""]
     if plan.renamed:
         lines.append("**Renamed:**")
-        lines += [f"- {md(note.source)} → {md(note.name or '')} ({md(note.reason)})" for note in plan.renamed]
+        notes = budget.take(f"- {md(n.source)} → {md(n.name or '')} ({md(n.reason)})" for n in plan.renamed)
+        lines += notes
+        if len(notes) < len(plan.renamed):
+            lines.append(f"- … {len(plan.renamed) - len(notes)} more, listed in the step's log.")
         lines.append("")
     if plan.skipped:
         lines.append("**Skipped:**")
-        lines += [f"- {md(note.source)}: {md(note.reason)}" for note in plan.skipped]
+        notes = budget.take(f"- {md(n.source)}: {md(n.reason)}" for n in plan.skipped)
+        lines += notes
+        if len(notes) < len(plan.skipped):
+            lines.append(f"- … {len(plan.skipped) - len(notes)} more, listed in the step's log.")
         lines.append("")
     return "\n".join(lines)
 
