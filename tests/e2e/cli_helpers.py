@@ -8,6 +8,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from tests.hardening import leakscan
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -28,8 +30,9 @@ def run_cli(
     stdout: int | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "enkryptify_action", *args],
+    argv = list(args)
+    result = subprocess.run(
+        [sys.executable, "-m", "enkryptify_action", *argv],
         env=dict(env),
         cwd=cwd or REPO,
         stdout=stdout if stdout is not None else subprocess.PIPE,
@@ -38,6 +41,8 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+    leakscan.observe_cli(argv, result.stdout, result.stderr)  # no token, JWT or value where it must not be
+    return result
 
 
 def assert_not_leaked(result: subprocess.CompletedProcess[str], secrets: Mapping[str, str]) -> None:

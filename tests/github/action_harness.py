@@ -25,6 +25,7 @@ from tests.github.runner_emulation import (
     replay_log,
     split_log_lines,
 )
+from tests.hardening import leakscan
 
 REPO = Path(__file__).resolve().parents[2]
 AUDIT_SITE = Path(__file__).resolve().parent / "audit_site"
@@ -53,9 +54,11 @@ def input_env(inputs: Mapping[str, str]) -> dict[str, str]:
 
 def capture_files(*, stdout: str, stderr: str, exit_code: int, files: Mapping[str, Path]) -> RunCapture:
     """A ``RunCapture`` from host paths of the file commands (for the container test: ``GITHUB_ENV`` → host file)."""
-    return RunCapture(
+    run = RunCapture(
         stdout=stdout, stderr=stderr, exit_code=exit_code, files={var: _read(path) for var, path in files.items()}
     )
+    leakscan.observe_action(run)  # no token, JWT or value in the log, stderr, summary or state
+    return run
 
 
 @dataclass
@@ -167,12 +170,14 @@ def run_entrypoint(env: Mapping[str, str], *, cwd: Path, module: str | None = No
     argv = [sys.executable, "-m", module] if module else [sys.executable, str(REPO / "entrypoint.py")]
     result = subprocess.run(argv, env=child, cwd=cwd, capture_output=True, timeout=timeout, check=False)
     dirs_files = {var: Path(env[var]) for var in FILE_COMMANDS if var in env}
-    return RunCapture(
+    run = RunCapture(
         stdout=result.stdout.decode("utf-8"),
         stderr=result.stderr.decode("utf-8"),
         exit_code=result.returncode,
         files={var: _read(path) for var, path in dirs_files.items()},
     )
+    leakscan.observe_action(run)  # no token, JWT or value in the log, stderr, summary or state
+    return run
 
 
 def assert_action_run(
