@@ -40,3 +40,9 @@ lock: setup
 .PHONY: bench
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Long fuzzing profile (>= 10,000 examples per property; figures in tests/hardening/RESULTS.md).
+.PHONY: fuzz
+fuzz: setup
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/hardening/test_fuzz_github.py tests/hardening/test_fuzz_gitlab.py \
+		tests/hardening/test_fuzz_subprocess.py -p no:cacheprovider -q --hypothesis-show-statistics --durations=0
