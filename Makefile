@@ -46,3 +46,8 @@ bench: setup
 fuzz: setup
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/hardening/test_fuzz_github.py tests/hardening/test_fuzz_gitlab.py \
 		tests/hardening/test_fuzz_subprocess.py -p no:cacheprovider -q --hypothesis-show-statistics --durations=0
+
+# Regenerate the generated tables and examples in README.md and gitlab-component/README.md (tests/docs checks them).
+.PHONY: docs
+docs: setup
+	$(BIN)/python scripts/gen_docs.py
