@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def run_cli(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     argv = list(args)
+    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "enkryptify_action", *argv],
         env=dict(env),
@@ -41,7 +43,9 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
-    leakscan.observe_cli(argv, result.stdout, result.stderr)  # no token, JWT or value where it must not be
+    leakscan.observe_cli(
+        argv, result.stdout, result.stderr, since=started
+    )  # no token, JWT or value where it must not be
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -168,6 +169,7 @@ def run_entrypoint(env: Mapping[str, str], *, cwd: Path, module: str | None = No
     child["PYTHONPATH"] = os.pathsep.join([str(AUDIT_SITE), str(REPO)])
     child["PYTHONDONTWRITEBYTECODE"] = "1"  # so the only files written are the program's own
     argv = [sys.executable, "-m", module] if module else [sys.executable, str(REPO / "entrypoint.py")]
+    started = time.monotonic()
     result = subprocess.run(argv, env=child, cwd=cwd, capture_output=True, timeout=timeout, check=False)
     dirs_files = {var: Path(env[var]) for var in FILE_COMMANDS if var in env}
     run = RunCapture(
@@ -176,7 +178,7 @@ def run_entrypoint(env: Mapping[str, str], *, cwd: Path, module: str | None = No
         exit_code=result.returncode,
         files={var: _read(path) for var, path in dirs_files.items()},
     )
-    leakscan.observe_action(run)  # no token, JWT or value in the log, stderr, summary or state
+    leakscan.observe_action(run, since=started)  # no token, JWT or value in the log, stderr, summary or state
     return run
 
 

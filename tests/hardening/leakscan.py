@@ -15,9 +15,11 @@ Failure messages name the kind of secret, never the value.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 MIN_LENGTH = 4
 _WATCHED: weakref.WeakSet[FakeEnkryptify] = weakref.WeakSet()
+_LAST_ANSWER: weakref.WeakKeyDictionary[FakeEnkryptify, float] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()  # fakes answer from server threads; tests may run several CLIs at once
 
 
@@ -49,6 +52,7 @@ def _install() -> None:
     def handle(self: FakeEnkryptify, req: Any) -> Any:
         with _LOCK:
             _WATCHED.add(self)
+            _LAST_ANSWER[self] = time.monotonic()
         return original(self, req)
 
     handle._leakscan = True  # type: ignore[attr-defined]
@@ -64,11 +68,31 @@ def watch(fake: FakeEnkryptify) -> None:
         _WATCHED.add(fake)
 
 
-def known_secrets(fakes: Iterable[FakeEnkryptify] | None = None) -> list[Known]:
+_ONLY: list[list[FakeEnkryptify]] = []
+
+
+@contextlib.contextmanager
+def restricted(fakes: Iterable[FakeEnkryptify]) -> Iterator[None]:
+    """Scan for these fakes' secrets only (``[]``: scan nothing), e.g. in a property test that makes many
+    fakes and checks its own runs, where an earlier example's value may be ordinary text of this one."""
+    _ONLY.append(list(fakes))
+    try:
+        yield
+    finally:
+        _ONLY.pop()
+
+
+def known_secrets(fakes: Iterable[FakeEnkryptify] | None = None, *, since: float | None = None) -> list[Known]:
+    """The secrets of ``fakes``; by default of the fakes that answered since ``since`` (a ``time.monotonic()``
+    taken before the run), or of every watched fake when none did (a run refused before any request)."""
     found: list[Known] = []
+    if fakes is None and _ONLY:
+        fakes = _ONLY[-1]
     if fakes is None:
         with _LOCK:
             fakes = list(_WATCHED)
+            recent = [f for f in fakes if since is not None and _LAST_ANSWER.get(f, -1.0) >= since]
+        fakes = recent or fakes
     for fake in fakes:
         found += [Known("token", token) for token in list(fake.tokens)]
         found += [Known("jwt", jwt) for jwt in list(fake.jwts)]
@@ -85,12 +109,13 @@ def _parts(value: str) -> list[str]:
     return parts + [line.strip() for line in lines if len(line.strip()) >= MIN_LENGTH and line.strip() != value]
 
 
-def scan(outputs: dict[str, str], *, known: Sequence[Known] | None = None) -> None:
+def scan(outputs: dict[str, str], *, since: float | None = None) -> None:
     """Raise LeakError naming the output and the kind of secret found in it."""
+    known = known_secrets(since=since)
     for where, text in outputs.items():
         if not text:
             continue
-        for item in known_secrets() if known is None else known:
+        for item in known:
             if item.text in text:
                 raise LeakError(f"{item.label} appeared in {where}")
 
@@ -109,18 +134,18 @@ def prints_values(args: Sequence[str]) -> bool:
     return True
 
 
-def observe_cli(args: Sequence[str], stdout: str | None, stderr: str | None) -> None:
+def observe_cli(args: Sequence[str], stdout: str | None, stderr: str | None, *, since: float | None = None) -> None:
     outputs = {"stderr": stderr or ""}
     if not prints_values(list(args)):
         outputs["stdout"] = stdout or ""
-    scan(outputs)
+    scan(outputs, since=since)
 
 
-def observe_action(run: RunCapture) -> None:
+def observe_action(run: RunCapture, *, since: float | None = None) -> None:
     outputs = {
         "the log (masked as the runner shows it)": run.log,
         "stderr": run.stderr,
         "the step summary": run.files.get("GITHUB_STEP_SUMMARY", ""),
         "GITHUB_STATE": "\n".join(f"{key}={value}" for key, value in run.state.items()),
     }
-    scan(outputs)
+    scan(outputs, since=since)
