@@ -43,9 +43,8 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
-    leakscan.observe_cli(
-        argv, result.stdout, result.stderr, since=started
-    )  # no token, JWT or value where it must not be
+    # No token, JWT or value where it must not be (tests/hardening/leakscan.py).
+    leakscan.observe_cli(argv, result.stdout, result.stderr, since=started)
     return result
 
 
