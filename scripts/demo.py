@@ -7,6 +7,7 @@ way a CI log masks them, and `run` handing secrets to a child process through it
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from enkryptify_action import __version__  # noqa: E402
 from tests.fake_api.app import FakeEnkryptify  # noqa: E402
 from tests.fake_api.fixtures import DEMO_TOKEN  # noqa: E402
 from tests.fake_api.server import serve_fake  # noqa: E402
@@ -47,13 +49,46 @@ def show(result: subprocess.CompletedProcess[str], values: list[str]) -> None:
             print(f"    {line}")
 
 
+def summary_as_text(markdown: str, *, max_rows: int) -> list[str]:
+    """The step summary as a reader sees it on the run page: headings, text, tables as aligned columns."""
+    out: list[str] = []
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        if not rows:
+            return
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        shown = rows[: max_rows + 1]
+        for number, row in enumerate(shown):
+            out.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+            if number == 0:
+                out.append("  ".join("─" * width for width in widths))
+        if len(rows) > len(shown):
+            out.append(f"… {len(rows) - len(shown)} more row(s)")
+        rows.clear()
+
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [re.sub(r"\\(.)", r"\1", cell.strip()) for cell in line.strip().strip("|").split(" | ")]
+            if not all(set(cell) <= {"-", ":", " "} for cell in cells):
+                rows.append(cells)
+            continue
+        flush()
+        text = re.sub(r"\*\*(.+?)\*\*", r"\1", line.lstrip("#").strip())
+        if text:
+            out.append(text)
+    flush()
+    return out
+
+
 def github_step(url: str) -> None:
     """One `uses: enkryptify/fetch-secrets` step, its log shown the way the runner shows it."""
     import tempfile
 
     section(
         "GitHub Actions: the step's log as the runner shows it (every value masked before anything is written)",
-        "uses: enkryptify/fetch-secrets@v1  with: {project: web-app, environment: production, parse-json: true}",
+        f"uses: enkryptify/fetch-secrets@v{__version__.split('.')[0]}  "
+        "with: {project: web-app, environment: production, parse-json: true}",
     )
     with tempfile.TemporaryDirectory(prefix="enkryptify-demo-") as root:
         dirs = RunnerDirs(Path(root))
@@ -77,8 +112,8 @@ def github_step(url: str) -> None:
         names = list(run.env.values)
         print(f"\n    Later steps see {len(names)} variables: {', '.join(f'{n}=***' for n in names[:4])}, ...")
         print(f"    Step outputs: names={run.outputs.get('names')!s:.70}... count={run.outputs.get('count')}")
-        print("\n    Step summary (Markdown, no values):")
-        for line in run.files["GITHUB_STEP_SUMMARY"].splitlines()[:14]:
+        print("\n    Step summary (rendered; it holds names, never values):")
+        for line in summary_as_text(run.files["GITHUB_STEP_SUMMARY"], max_rows=8):
             print(f"      {line}")
 
 
