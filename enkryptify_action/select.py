@@ -45,6 +45,15 @@ DANGEROUS_PREFIXES = (
 )
 
 
+HINT_DANGEROUS = (
+    "Rename it with ALIAS=NAME in the secrets option, exclude it with !NAME, or set a prefix; "
+    "set allow-dangerous-names: true only if you really mean to override it."
+)
+HINT_CLASH = "Give one of them another name with ALIAS=NAME in the secrets option, or exclude one with !NAME."
+HINT_INVALID = "Rename with ALIAS=NAME, or set invalid-names: sanitize (the default) or skip."
+HINT_UNUSABLE = "Fix the value in Enkryptify, or exclude the secret with !NAME."
+
+
 def is_dangerous(name: str) -> bool:
     upper = name.upper()
     return upper in DANGEROUS_NAMES or upper.startswith(DANGEROUS_PREFIXES)
@@ -209,11 +218,13 @@ def build_plan(
     renamed: list[Note] = []
     skipped: list[Note] = []
     errors: list[str] = []
+    hints: dict[str, str] = {}  # one hint per kind of problem, in the order first met
     owners: dict[str, str] = {}
     for source, base, value, flattened in candidates:
         problem = unusable_text(source, value)
         if problem is not None:
             errors.append(f"{source!a}: {problem}")
+            hints.setdefault("text", HINT_UNUSABLE)
             continue
         name = prefix + base
         name = name.upper() if name_case == "upper" else name.lower() if name_case == "lower" else name
@@ -223,6 +234,7 @@ def build_plan(
                 continue
             if invalid_names == "error":
                 errors.append(f"{source}: {name!r} is not a valid variable name (invalid-names: error)")
+                hints.setdefault("invalid", HINT_INVALID)
                 continue
             fixed = sanitize(name)
             renamed.append(Note(source, fixed, f"sanitized from {name!r}"))
@@ -231,9 +243,11 @@ def build_plan(
             renamed.append(Note(source, name, "renamed"))
         if not allow_dangerous_names and is_dangerous(name):
             errors.append(f"{source}: exporting {name} could hijack later steps (allow-dangerous-names)")
+            hints.setdefault("dangerous", HINT_DANGEROUS)
             continue
         if name in owners:
             errors.append(f"{owners[name]} and {source} both export {name}")
+            hints.setdefault("clash", HINT_CLASH)
             continue
         owners[name] = source
         items.append(ExportItem(name=name, value=value, source=source))
@@ -241,7 +255,6 @@ def build_plan(
     if errors:
         raise ValidationError(
             f"{len(errors)} secret(s) cannot be exported: " + "; ".join(errors) + ".",
-            hint="Rename with ALIAS=NAME in the secrets option, exclude with !NAME, set a prefix, "
-            "or set allow-dangerous-names: true if you really mean it.",
+            hint=" ".join(hints.values()),
         )
     return ExportPlan(target=target, items=tuple(items), renamed=tuple(renamed), skipped=tuple(skipped))

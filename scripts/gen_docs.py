@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from enkryptify_action import client, errors  # noqa: E402
+from enkryptify_action import client, errors, select  # noqa: E402
 from enkryptify_action.github.action_yml import OUTPUTS, input_default  # noqa: E402
 from enkryptify_action.options import CLI, GITHUB, GITLAB, OPTIONS, Option, for_platform  # noqa: E402
 from enkryptify_action.plan import Secret, Target  # noqa: E402
@@ -243,15 +243,16 @@ TROUBLES: tuple[Trouble, ...] = (
         errors.ValidationError,
         "…: exporting … could hijack later steps (allow-dangerous-names)",
         "A secret (after prefix and case) is named like `PATH`, `LD_PRELOAD` or `GITHUB_*`.",
-        "Rename with ALIAS=NAME in the secrets option, exclude with !NAME, set a prefix, "
-        "or set allow-dangerous-names: true if you really mean it.",
+        VARIABLE,
+        shown=select.HINT_DANGEROUS,  # the hint joins one constant per kind of problem found
     ),
     Trouble(
         "select.py",
         errors.ValidationError,
         "… and … both export …",
         "Two secrets land on one name (an alias, `name-case`, sanitizing or `parse-json` fields).",
-        "Rename with ALIAS=NAME in the secrets option, exclude with !NAME, set a prefix, ",
+        VARIABLE,
+        shown=select.HINT_CLASH,
     ),
     Trouble(
         "github/exports.py",
@@ -376,6 +377,8 @@ def literal_text(node: ast.expr, constants: dict[str, str]) -> str | None:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         # "Valid keys: " + ", ".join(keys) + "." reads as "Valid keys: …."
         return (literal_text(node.left, constants) or VARIABLE) + (literal_text(node.right, constants) or VARIABLE)
+    if isinstance(node, ast.Call):  # computed at run time, e.g. " ".join(hints.values())
+        return VARIABLE
     if isinstance(node, ast.IfExp):  # either branch may be shown: keep both
         a, b = literal_text(node.body, constants), literal_text(node.orelse, constants)
         return f"{a or VARIABLE} / {b or VARIABLE}"

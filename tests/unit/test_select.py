@@ -125,6 +125,15 @@ def test_collisions_name_both_sources() -> None:
         plan(secrets(X="1", Y="2"), spec="X\nX=Y")
 
 
+def test_each_kind_of_refusal_gets_its_own_hint() -> None:
+    with pytest.raises(ValidationError) as clash:
+        plan(secrets(X="1", Y="2"), spec="X\nX=Y")
+    assert clash.value.hint and "allow-dangerous-names" not in clash.value.hint and "ALIAS=NAME" in clash.value.hint
+    with pytest.raises(ValidationError) as both:
+        plan(secrets(PATH="1", X="2", Y="3"), spec="PATH\nX\nX=Y")
+    assert both.value.hint and "allow-dangerous-names" in both.value.hint and "Give one of them" in both.value.hint
+
+
 def test_all_problems_reported_at_once() -> None:
     with pytest.raises(ValidationError) as info:
         plan(secrets(PATH="1", HOME="2"))
