@@ -63,16 +63,24 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(("Dockerfile",), re.compile(rf"^ARG VERSION={_ANY}$", re.MULTILINE), required=False),
     # A component cannot see its own version (gitlab-org/gitlab#438275), so its image tag is written out.
     Pattern(
-        ("gitlab-component/**/*.yml", "gitlab-component/**/*.md", "README.md"),
+        ("gitlab-component/**/*.yml", "gitlab-component/**/*.md", "README.md", "examples/**/*.yml"),
         re.compile(rf"{re.escape(IMAGE)}:{_ANY}(?=$|[\s\"'`@|).,;])", re.MULTILINE),
         required=False,
     ),
     # Copy-paste examples of the component include (`.../fetch-secrets@1.2.3`); SHA and `~latest` refs are left alone.
     Pattern(
-        ("gitlab-component/**/*.md", "README.md"),
+        ("gitlab-component/**/*.md", "README.md", "examples/**/*.yml"),
         re.compile(rf"/fetch-secrets/fetch-secrets@(?=[0-9]+\.[0-9]){_ANY}(?=$|[\s\"'`|).,;])", re.MULTILINE),
         required=False,
     ),
+)
+
+
+# Copy-paste examples of the action (`uses: enkryptify/fetch-secrets@v1`) name the moving major tag only.
+MAJOR_REF = Pattern(
+    ("README.md", "examples/**/*.yml", "gitlab-component/**/*.md"),
+    re.compile(r"enkryptify/fetch-secrets@v(?P<v>[0-9]+)(?![0-9.])"),
+    required=False,
 )
 
 
@@ -226,7 +234,23 @@ def check(root: Path, tag: str | None = None) -> str:
             raise ReleaseError(f"CHANGELOG.md has no non-empty '## [{version}] - <date>' section")
     if releases and releases[0] != version:
         raise ReleaseError(f"CHANGELOG.md: the newest release section is {releases[0]}, but the version is {version}")
+    major = version.split(".")[0]
+    stale = [f"{s.describe(root)}=v{s.version}" for s in _major_refs(root) if s.version != major]
+    if stale:
+        raise ReleaseError(
+            f"action examples name another major tag than v{major}: {', '.join(stale)}. "
+            f"Fix with: python scripts/release.py bump {version}"
+        )
     return version
+
+
+def _major_refs(root: Path) -> list[Source]:
+    refs: list[Source] = []
+    for path in _files(root, MAJOR_REF, strict=False):
+        text = path.read_text(encoding="utf-8")
+        for m in MAJOR_REF.regex.finditer(text):
+            refs.append(Source(path, text.count("\n", 0, m.start()) + 1, m.group("v")))
+    return refs
 
 
 def bump(root: Path, version: str, date: str | None = None) -> list[Path]:
@@ -241,6 +265,10 @@ def bump(root: Path, version: str, date: str | None = None) -> list[Path]:
         for path in _files(root, pattern):
             text = changed.get(path, path.read_text(encoding="utf-8"))
             changed[path] = pattern.regex.sub(lambda m: _replace_group(m, version), text)
+    major = version.split(".")[0]
+    for path in _files(root, MAJOR_REF, strict=False):
+        text = changed.get(path, path.read_text(encoding="utf-8"))
+        changed[path] = MAJOR_REF.regex.sub(lambda m: _replace_group(m, major), text)
     day = date or dt.date.today().isoformat()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
         raise ReleaseError(f"bad date {day!r}: expected YYYY-MM-DD")

@@ -112,10 +112,26 @@ def test_bump_writes_every_source_and_opens_the_changelog_section(tmp_path):
         "[Unreleased]: https://github.com/enkryptify/fetch-secrets/compare/v1.3.0...HEAD\n"
         "[1.3.0]: https://github.com/enkryptify/fetch-secrets/compare/v1.2.3...v1.3.0\n"
     )
-    # What is not a version source is left alone: the action's major ref and the SHA-pinned include.
+    # The action's major ref stays v1 within 1.x; the SHA-pinned include is not a version source.
     readme = (root / "README.md").read_text()
     assert "enkryptify/fetch-secrets@v1\n" in readme
     assert "fetch-secrets@4f58ea79222b3b9dc2c8bbdd6debcef730109a75" in (root / "gitlab-component/README.md").read_text()
+
+
+def test_bump_to_a_new_major_moves_the_action_ref(tmp_path):
+    root = make_tree(tmp_path)
+    (root / "examples/github").mkdir(parents=True)
+    (root / "examples/github/basic.yml").write_text("steps:\n  - uses: enkryptify/fetch-secrets@v1\n")
+    release.bump(root, "2.0.0", "2026-11-27")
+    assert "enkryptify/fetch-secrets@v2\n" in (root / "README.md").read_text()
+    assert "enkryptify/fetch-secrets@v2\n" in (root / "examples/github/basic.yml").read_text()
+
+
+def test_check_refuses_a_stale_action_major(tmp_path):
+    root = make_tree(tmp_path)
+    (root / "README.md").write_text("- uses: enkryptify/fetch-secrets@v0\n")
+    with pytest.raises(release.ReleaseError, match=r"README.md:1=v0"):
+        release.check(root)
 
 
 def test_bump_is_idempotent(tmp_path):
