@@ -16,6 +16,7 @@ def _refusals() -> list[EnkryptifyError]:
     found: list[EnkryptifyError] = []
     plans = [
         [Secret("PATH", "x"), Secret("A B", "y"), Secret("NUL", "\0"), Secret("C", "1"), Secret("C", "2")],
+        [Secret("S", "\ud800"), Secret("\udfff", "x")],
     ]
     for secrets in plans:
         for invalid_names in ("sanitize", "error"):
