@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    if getattr(args, "token", None):
+        warn("--token puts the token in the process list; prefer the ENKRYPTIFY_TOKEN environment variable")
     flags: dict[str, object] = {}
     for option in for_platform(CLI):
         value = getattr(args, option.dest, None)

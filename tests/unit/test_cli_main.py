@@ -34,3 +34,10 @@ def test_internal_error_hides_the_exception_text(monkeypatch: pytest.MonkeyPatch
 def test_github_only_options_are_not_cli_flags(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["check", "--export-env"]) == EXIT_USAGE
     assert "unrecognized arguments: --export-env" in capsys.readouterr().err
+
+
+def test_token_flag_warns_about_argv(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(cli, "_fetch", lambda _settings: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert cli.main(["check", "--token", "ek_live_abc", "--env", "production"]) == 130
+    err = capsys.readouterr().err
+    assert "prefer the ENKRYPTIFY_TOKEN environment variable" in err and "ek_live_abc" not in err
