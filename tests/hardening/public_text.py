@@ -15,7 +15,7 @@ TARGET = Target("acme", "web-app", "production", "env-1")
 def _refusals() -> list[EnkryptifyError]:
     found: list[EnkryptifyError] = []
     plans = [
-        [Secret("PATH", "x"), Secret("A B", "y"), Secret("NUL", "\0"), Secret("C", "1"), Secret("C", "2")],
+        [Secret("PATH", "x"), Secret("A B", "y"), Secret("NUL", "\0"), Secret("C-1", "1"), Secret("C.1", "2")],
         [Secret("S", "\ud800"), Secret("\udfff", "x")],
     ]
     for secrets in plans:
