@@ -165,13 +165,19 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
     return EXIT_INTERNAL  # pragma: no cover (execvpe does not return)
 
 
+def printable(text: str) -> str:
+    """One line with control characters shown as ``?``: a secret's name can never start a new log line
+    (and so never a ``::workflow-command::`` in a GitHub log)."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
 def _print_names(plan: ExportPlan) -> ExitCode:
-    print(f"{len(plan.items)} secret(s) from {_where(plan)} would be exported:")
+    lines = [f"{len(plan.items)} secret(s) from {_where(plan)} would be exported:"]
     for item in plan.items:
         origin = f"  (from {item.source})" if item.source != item.name else ""
-        print(f"  {item.name}{origin}")
-    for note in plan.skipped:
-        print(f"  skipped {note.source}: {note.reason}")
+        lines.append(f"  {item.name}{origin}")
+    lines.extend(f"  skipped {note.source}: {note.reason}" for note in plan.skipped)
+    print("\n".join(printable(line) for line in lines))
     return EXIT_OK
 
 
@@ -188,23 +194,29 @@ def _debug_enabled() -> bool:
     )
 
 
+def _say(prefix: str, message: str) -> None:
+    """Each line of ``message`` on stderr, behind the program's prefix, control characters replaced."""
+    for line in message.split("\n"):
+        print(f"{PROG}: {prefix}{printable(line)}", file=sys.stderr)
+
+
 def info(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    _say("", message)
 
 
 def warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    _say("warning: ", message)
 
 
 def debug(message: str) -> None:
     if _debug_enabled():
-        print(f"{PROG}: debug: {message}", file=sys.stderr)
+        _say("debug: ", message)
 
 
 def report_error(exc: EnkryptifyError) -> None:
-    print(f"{PROG}: error: {exc.message}", file=sys.stderr)
+    _say("error: ", exc.message)
     if exc.hint:
-        print(f"{PROG}: hint: {exc.hint}", file=sys.stderr)
+        _say("hint: ", exc.hint)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

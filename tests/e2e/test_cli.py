@@ -205,3 +205,18 @@ def test_dangerous_name_refused_exit_6(server) -> None:
     result = run_cli(["pull", *PROD, "--output", "-"], env=env)
     assert result.returncode == 6 and "LD_PRELOAD" in result.stderr and "allow-dangerous-names" in result.stderr
     assert result.stdout == ""
+
+
+def test_names_cannot_inject_log_lines(server) -> None:
+    """A secret name holding a newline and a workflow command is printed on one line, control chars as '?'."""
+    fake, env = server
+    prj = fake.find_project(fake.find_workspace("acme"), "web-app")  # type: ignore[arg-type,unused-ignore]
+    assert prj is not None
+    fake.add_secret(prj.id, "EVIL\n::warning::injected", {"production": "v"})
+    result = run_cli(["check", *PROD], env=env)
+    assert result.returncode == 0, result.stderr
+    lines = (result.stdout + result.stderr).splitlines()
+    assert not any(line.lstrip().startswith("::") for line in lines)
+    assert "EVIL?::warning::injected" in result.stdout
+    missing = run_cli(["check", *PROD, "--secrets", "EVIL\n::error::x"], env=env)
+    assert not any(line.lstrip().startswith("::") for line in (missing.stdout + missing.stderr).splitlines())
