@@ -80,15 +80,19 @@ def new_delimiter() -> str:
 
 
 def check_file_command_name(name: str) -> None:
-    """github-action-utils' checks: nonempty, no ``=`` or ``<<`` (``_build_file_input``), no CR, LF or NUL."""
+    """github-action-utils' checks: nonempty, no ``=`` or ``<<`` (``_build_file_input``), no CR, LF or NUL.
+
+    Also no trailing ``<``: the header ``A<<<ghadelimiter_…`` would be split by the runner at its first
+    ``<<`` (key ``A``, delimiter ``<ghadelimiter_…``), and the record would never close.
+    """
     try:
-        if "=" in name or "<<" in name:
+        if "=" in name or "<<" in name or name.endswith("<"):
             raise ValueError(name)
         gau_files.validate_single_line(name, "File command name")
     except ValueError:
         raise ValidationError(
             f"{name!r} cannot be written as a GitHub file command.",
-            hint="Names must not contain =, <<, CR, LF or NUL.",
+            hint="Names must not contain =, <<, CR, LF or NUL, nor end with <.",
         ) from None
 
 
