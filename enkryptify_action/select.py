@@ -172,16 +172,17 @@ def unusable_text(name: str, value: str) -> str | None:
     surrogate (JSON ``"\\ud800"``) cannot be written as UTF-8: refusing here gives exit 6 with the name,
     where writing would fail midway with an internal error.
     """
-    if not _encodable(name):
+    if not is_encodable(name):
         return "the secret name is not valid Unicode text (unpaired surrogate)"
     if "\0" in value:
         return "the value contains a NUL character, which no environment variable can hold"
-    if not _encodable(value):
+    if not is_encodable(value):
         return "the value is not valid Unicode text (unpaired surrogate)"
     return None
 
 
-def _encodable(text: str) -> bool:
+def is_encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode that UTF-8 can carry (no unpaired surrogates)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

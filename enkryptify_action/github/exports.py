@@ -24,6 +24,7 @@ from ..errors import ExportError, UsageError, ValidationError
 from ..files import write_private_file
 from ..formats import render_dotenv
 from ..plan import ExportPlan
+from ..select import is_encodable
 
 # Step outputs this action always sets; the runner's output names are case-insensitive.
 FIXED_OUTPUTS = ("names", "count")
@@ -64,7 +65,7 @@ def file_command_block(pairs: list[tuple[str, str]]) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        bad = next(name for name, value in pairs if not _encodable(name + value))
+        bad = next(name for name, value in pairs if not is_encodable(name + value))
         raise ValidationError(
             f"{bad!r} cannot be written as a GitHub file command: it is not valid Unicode text."
         ) from None
@@ -94,14 +95,6 @@ def check_file_command_name(name: str) -> None:
             f"{name!r} cannot be written as a GitHub file command.",
             hint="Names must not contain =, <<, CR, LF or NUL, nor end with <.",
         ) from None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def output_pairs(plan: ExportPlan, *, per_secret: bool) -> list[tuple[str, str]]:
