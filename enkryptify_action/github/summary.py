@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..errors import EnkryptifyError
-from ..plan import ExportPlan
+from ..plan import ExportPlan, Note
 
 # Each list (names, renamed, skipped) shows at most this many rows, and all rows together at most
 # SUMMARY_MAX_CHARS characters (≤ 4 UTF-8 bytes each): GitHub accepts up to 1 MiB per step summary.
@@ -61,20 +61,17 @@ def render_summary(plan: ExportPlan, *, destinations: list[str], dry_run: bool) 
         lines.append("")
         if len(rows) < count:
             lines += [f"… {count - len(rows)} more names, see the `names` output.", ""]
-    if plan.renamed:
-        lines.append("**Renamed:**")
-        notes = budget.take(f"- {md(n.source)} → {md(n.name or '')} ({md(n.reason)})" for n in plan.renamed)
-        lines += notes
-        if len(notes) < len(plan.renamed):
-            lines.append(f"- … {len(plan.renamed) - len(notes)} more, listed in the step's log.")
-        lines.append("")
-    if plan.skipped:
-        lines.append("**Skipped:**")
-        notes = budget.take(f"- {md(n.source)}: {md(n.reason)}" for n in plan.skipped)
-        lines += notes
-        if len(notes) < len(plan.skipped):
-            lines.append(f"- … {len(plan.skipped) - len(notes)} more, listed in the step's log.")
-        lines.append("")
+    sections: tuple[tuple[str, tuple[Note, ...], Callable[[Note], str]], ...] = (
+        ("Renamed", plan.renamed, lambda n: f"- {md(n.source)} → {md(n.name or '')} ({md(n.reason)})"),
+        ("Skipped", plan.skipped, lambda n: f"- {md(n.source)}: {md(n.reason)}"),
+    )
+    for title, notes, render in sections:
+        if notes:
+            shown = budget.take(render(n) for n in notes)  # lazily: the rows past the limits are never built
+            lines += [f"**{title}:**", *shown]
+            if len(shown) < len(notes):
+                lines.append(f"- … {len(notes) - len(shown)} more, listed in the step's log.")
+            lines.append("")
     return "\n".join(lines)
 
 
