@@ -17,6 +17,7 @@ from . import __version__
 from .config import Settings, resolve_settings
 from .errors import EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, EnkryptifyError, ExitCode, UsageError
 from .files import write_private_file
+from .formats import printable
 from .options import CLI, Kind, for_platform
 from .plan import ExportPlan
 
@@ -132,12 +133,13 @@ def _cmd_pull(args: argparse.Namespace) -> ExitCode:
     text = render(plan, args.format, max_variables=settings.max_variables)  # validates before writing
     if settings.dry_run:
         return _print_names(plan)
-    if args.output in (None, "-"):
+    to_stdout = args.output in (None, "-")
+    if to_stdout:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
         write_private_file(Path(args.output), text)
-    where = "stdout" if args.output in (None, "-") else args.output
+    where = "stdout" if to_stdout else args.output
     info(f"wrote {len(plan.items)} secret(s) from {_where(plan)} to {where} ({args.format})")
     return EXIT_OK
 
@@ -163,12 +165,6 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
     except OSError as exc:
         raise UsageError(f"Cannot run {command[0]!r}: {exc.strerror}.") from None
     return EXIT_INTERNAL  # pragma: no cover (execvpe does not return)
-
-
-def printable(text: str) -> str:
-    """One line with control characters shown as ``?``: a secret's name can never start a new log line
-    (and so never a ``::workflow-command::`` in a GitHub log)."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def _print_names(plan: ExportPlan) -> ExitCode:

@@ -7,6 +7,7 @@ message built here contains the token, the JWT or a response body that could hol
 from __future__ import annotations
 
 import json
+import os
 import platform
 import random
 import ssl
@@ -91,8 +92,6 @@ def build_ssl_context(ca_cert: str) -> ssl.SSLContext:
 
 
 def user_agent() -> str:
-    import os
-
     if os.environ.get("GITHUB_ACTIONS") == "true":
         where = "github-actions"
     elif os.environ.get("GITLAB_CI") == "true":

@@ -9,6 +9,12 @@ from .plan import ExportPlan
 _DOUBLE_QUOTE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "$": "\\$"})
 
 
+def printable(text: str) -> str:
+    """One log line with control characters shown as ``?``: a secret's name can never start a new line
+    (and so never a ``::workflow-command::`` in a GitHub log)."""
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
 def dotenv_value(value: str) -> str:
     """Quote a value for a .env file read by docker compose, python-dotenv or ``set -a; . file``.
 

@@ -22,6 +22,7 @@ from github_action_utils._serialization import escape_data
 
 from ..config import Settings, resolve_settings
 from ..errors import EXIT_INTERNAL, EXIT_OK, EnkryptifyError, ExportError
+from ..formats import printable
 from ..pipeline import RunStats, fetch_plan
 from ..plan import ExportPlan
 from .exports import Exports, build_exports, export_file_path, write_exports
@@ -74,11 +75,6 @@ class Masker:
                 self._seen.add(value)
                 lines.append(command_line("add-mask", value))
         write_lines(lines)
-
-
-def printable(text: str) -> str:
-    """Control characters replaced, so a name can never start a command or a new line."""
-    return text if text.isprintable() else "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def say(text: str) -> None:
