@@ -43,7 +43,7 @@ from .client import (
     user_agent,
 )
 from .config import Settings, is_loopback
-from .errors import ApiError, AuthenticationError, NetworkError, PermissionDeniedError, UsageError
+from .errors import ApiError, AuthenticationError, NetworkError, UsageError
 from .formats import printable
 
 EXCHANGE_PATH = "/v1/auth/oidc/exchange"
@@ -63,15 +63,15 @@ EXPERIMENTAL = (
 )
 GITHUB_PERMISSIONS_HINT = (
     "Give the job `permissions: id-token: write` (at workflow or job level); the runner then passes "
-    f"{REQUEST_URL_VAR} and {REQUEST_TOKEN_VAR} to the action. Pull requests from forks get no ID token: "
-    "run those jobs without auth: oidc (or not at all). Or pass an ID token in " + ID_TOKEN_VAR + "."
+    "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN to the action. Pull requests from forks "
+    "get no ID token: run those jobs without auth: oidc (or not at all). Or pass an ID token in ENKRYPTIFY_ID_TOKEN."
 )
 GITLAB_ID_TOKENS_HINT = (
     "GitLab: add to the job (or to the component's job, by defining a job of the same name):\n"
     "  id_tokens:\n"
-    f"    {ID_TOKEN_VAR}:\n"
+    "    ENKRYPTIFY_ID_TOKEN:\n"
     "      aud: enkryptify\n"
-    f"Other CI: put the CI's OIDC ID token in {ID_TOKEN_VAR}."
+    "Other CI: put the CI's OIDC ID token in ENKRYPTIFY_ID_TOKEN."
 )
 
 
@@ -264,9 +264,8 @@ class OidcLogin:
         id_token = self._id_token()
         response = client.post_json(EXCHANGE_PATH, {"token": id_token, "workspaceId": self._workspace_id})
         status = response.status_code
-        if status in (401, 403):
-            cls = AuthenticationError if status == 401 else PermissionDeniedError
-            raise cls(
+        if status in (401, 403):  # both: the ID token is not accepted (exit 3)
+            raise AuthenticationError(
                 f"Enkryptify refused the OIDC ID token (POST {EXCHANGE_PATH}, HTTP {status}); it sent "
                 f"{describe_claims(token_claims(id_token))}.",
                 hint="Register an OIDC credential in Enkryptify for workspace "
@@ -367,8 +366,7 @@ def _get_limited(http: httpx.Client, url: str, headers: dict[str, str]) -> tuple
 
 def _id_token_from(status: int, content: bytes, host: str) -> str:
     if status in (401, 403):
-        cls = AuthenticationError if status == 401 else PermissionDeniedError
-        raise cls(
+        raise AuthenticationError(
             f"The GitHub runner refused the ID-token request ({host} answered HTTP {status}).",
             hint=GITHUB_PERMISSIONS_HINT,
             status=status,
