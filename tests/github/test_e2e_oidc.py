@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.github_oidc import FakeGitHubIdTokens
 from tests.fake_api.oidc import GITHUB_ISSUER
 from tests.fake_api.server import serve_fake
-from tests.github.action_harness import RunCapture, RunnerDirs, assert_action_run, run_entrypoint
+from tests.github.action_harness import REPO, RunCapture, RunnerDirs, assert_action_run, run_entrypoint
 from tests.github.runner_emulation import replay_log
 
 SUBJECT = "repo:acme/web-app:ref:refs/heads/main"
@@ -185,3 +186,26 @@ def test_the_config_file_cannot_switch_to_oidc(setup: Setup, dirs: RunnerDirs) -
     assert run.exit_code == 2
     assert "Unknown key(s) in config file" in error_text(run) and "auth, oidc-audience" in error_text(run)
     assert setup.github.requests == 0
+
+
+def test_the_readme_workflow_runs_through_the_action(dirs: RunnerDirs) -> None:
+    """examples/github/oidc.yml (embedded in the README): its step's inputs, the runner's ID-token variables."""
+    workflow = yaml.safe_load((REPO / "examples" / "github" / "oidc.yml").read_text(encoding="utf-8"))
+    (step,) = [s for s in workflow["jobs"]["deploy"]["steps"] if str(s.get("uses", "")).startswith("enkryptify/")]
+    inputs = {name: str(value) for name, value in step["with"].items()}
+    fake = FakeEnkryptify()
+    ws = fake.add_workspace("acme", id=inputs["workspace"])
+    prj = fake.add_project(ws, inputs["project"], environments=(inputs["environment"],))
+    fake.add_secret(prj, "DB_URL", {inputs["environment"]: SECRETS["DB_URL"]})
+    fake.oidc.register(ws, issuer=GITHUB_ISSUER, audience="enkryptify", subject=SUBJECT)
+    github = FakeGitHubIdTokens(fake, subject=SUBJECT)
+    with serve_fake(fake) as api_url, serve_fake(github) as github_base:
+        runner = {
+            "ACTIONS_ID_TOKEN_REQUEST_URL": github.request_url(github_base),
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": github.request_token,
+            "ENKRYPTIFY_API_URL": api_url,
+        }
+        run = run_entrypoint(dirs.environ(inputs, extra=runner), cwd=dirs.workspace)
+    assert run.exit_code == 0, error_text(run)
+    assert run.env.values == {"DB_URL": SECRETS["DB_URL"]}
+    assert github.audiences == ["enkryptify"]
