@@ -10,7 +10,9 @@ Where the ID token comes from, in this order:
 * ``ENKRYPTIFY_ID_TOKEN`` (GitLab ``id_tokens:``, or any CI that hands out an OIDC token);
 * on GitHub (``GITHUB_ACTIONS=true``) only, the runner's endpoint: GET ``$ACTIONS_ID_TOKEN_REQUEST_URL``
   with ``&audience=<aud>`` appended and ``Authorization: Bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN``,
-  answering ``{"value": "<JWT>"}`` (actions/toolkit ``packages/core/src/oidc-utils.ts``, ``getIDToken``).
+  answering ``{"value": "<JWT>"}`` (actions/toolkit ``packages/core/src/oidc-utils.ts``, ``getIDToken``, at
+  0d78354e86661d41a5e8024bf46d110a72e1b6f6: ``&audience=`` + ``encodeURIComponent(audience)``, a
+  ``BearerCredentialHandler``, ``res.result?.value``, then ``setSecret(id_token)``).
 
 Trust: the request URL is where the request token goes, so it is read from the runner's environment
 only (never an option or the config file), must be https (plain http to loopback only, for tests) and
@@ -318,7 +320,7 @@ def fetch_github_id_token(
 ) -> str:
     """The runner's ID token for ``request.audience``; retries 429/5xx and network errors."""
     separator = "&" if urlsplit(request.url).query else "?"
-    url = f"{request.url}{separator}audience={quote(request.audience, safe='')}"
+    url = f"{request.url}{separator}audience={encode_uri_component(request.audience)}"
     host = urlsplit(request.url).hostname
     policy = RetryPolicy(attempts=retries)
     headers = {"Authorization": f"Bearer {request.request_token}", "Accept": "application/json"}
@@ -346,6 +348,12 @@ def fetch_github_id_token(
                 if status not in RETRY_STATUSES or last:
                     return _id_token_from(status, content, host or "")
             sleep(policy.backoff(attempt))
+
+
+def encode_uri_component(text: str) -> str:
+    """JavaScript's ``encodeURIComponent``, as the toolkit encodes the audience: UTF-8 percent-encoding of all
+    but ``A-Z a-z 0-9 - _ . ! ~ * ' ( )``."""
+    return quote(text, safe="!~*'()")
 
 
 class _TooLarge(Exception):

@@ -1,6 +1,7 @@
 """A fake GitHub runner ID-token endpoint (what ``ACTIONS_ID_TOKEN_REQUEST_URL`` points at).
 
-The real one (actions/toolkit packages/core/src/oidc-utils.ts, ``getIDToken``) is asked with
+The real one (actions/toolkit packages/core/src/oidc-utils.ts, ``getIDToken``, commit
+0d78354e86661d41a5e8024bf46d110a72e1b6f6) is asked with
 ``GET <ACTIONS_ID_TOKEN_REQUEST_URL>&audience=<aud>`` and ``Authorization: Bearer
 <ACTIONS_ID_TOKEN_REQUEST_TOKEN>``; it answers ``{"value": "<JWT>"}`` whose ``aud`` is the audience
 asked for (default: ``https://github.com/<owner>``), ``iss`` is https://token.actions.githubusercontent.com.

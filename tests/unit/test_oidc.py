@@ -137,9 +137,27 @@ def test_audience_is_appended_encoded_with_the_request_token_as_bearer() -> None
     assert fetch(runner, audience="api://enkryptify/a b") == ID_TOKEN
     sent = runner.requests[0]
     assert str(sent.url) == "https://runner.test/idtoken?api-version=2.0&audience=api%3A%2F%2Fenkryptify%2Fa%20b"
+    assert sent.url.params["audience"] == "api://enkryptify/a b"
     assert sent.headers["Authorization"] == "Bearer request-token-123"
     fetch(runner, url="https://runner.test/idtoken")
     assert runner.requests[1].url.query == b"audience=enkryptify"
+
+
+# encodeURIComponent(x) as JavaScript computes it (ECMA-262 §19.2.6.5: unreserved = A-Z a-z 0-9 - _ . ! ~ * ' ( )).
+ENCODE_URI_COMPONENT = [
+    ("enkryptify", "enkryptify"),
+    ("https://api.enkryptify.com", "https%3A%2F%2Fapi.enkryptify.com"),
+    ("a b&c=d?e#f", "a%20b%26c%3Dd%3Fe%23f"),
+    ("-_.!~*'()", "-_.!~*'()"),
+    ("100%", "100%25"),
+    ("ü€", "%C3%BC%E2%82%AC"),
+    ("+/,;:@$", "%2B%2F%2C%3B%3A%40%24"),
+]
+
+
+@pytest.mark.parametrize(("text", "encoded"), ENCODE_URI_COMPONENT)
+def test_the_audience_is_encoded_like_encode_uri_component(text: str, encoded: str) -> None:
+    assert oidc.encode_uri_component(text) == encoded
 
 
 def test_5xx_and_429_are_retried() -> None:
