@@ -46,10 +46,9 @@ SECRETS = ("DATABASE_URL", "STRIPE_KEY", "STRIPE_TEST_KEY", "UNLISTED")
 # --- GitHub ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("workflow", [BRANCH_WORKFLOW, OIDC_WORKFLOW], ids=lambda p: p.name)
-def test_workflow_examples_pass_the_workflow_schema(workflow: Path) -> None:
+def test_branch_mapping_workflow_passes_the_workflow_schema() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(BRANCH_WORKFLOW)],
         capture_output=True,
         text=True,
         check=False,
