@@ -209,3 +209,17 @@ def test_the_readme_workflow_runs_through_the_action(dirs: RunnerDirs) -> None:
     assert run.exit_code == 0, error_text(run)
     assert run.env.values == {"DB_URL": SECRETS["DB_URL"]}
     assert github.audiences == ["enkryptify"]
+
+
+def test_an_id_token_passed_in_enkryptify_id_token_is_used_and_masked_first(setup: Setup, dirs: RunnerDirs) -> None:
+    setup.fake.oidc.register(setup.workspace_id, issuer=GITHUB_ISSUER, audience="custom", subject=SUBJECT)
+    id_token = setup.fake.oidc.mint(issuer=GITHUB_ISSUER, audience="custom", subject=SUBJECT)
+    env = step_env(setup, dirs, runner_vars=False) | {"ENKRYPTIFY_ID_TOKEN": id_token}
+    run = run_entrypoint(env, cwd=dirs.workspace)
+
+    assert run.exit_code == 0, error_text(run)
+    assert setup.github.requests == 0  # a given ID token is not requested again
+    assert replay_log(run.stdout).masker.registered[:1] == [id_token]
+    sent = {"id token": id_token} | {f"jwt {i}": jwt for i, jwt in enumerate(setup.fake.jwts)}
+    outputs = {"names": json.dumps(list(SECRETS)), "count": "2"}
+    assert_action_run(run, secrets=SECRETS | sent, expected_env=SECRETS, expected_outputs=outputs, credentials=sent)
