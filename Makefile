@@ -47,7 +47,9 @@ fuzz: setup
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/hardening/test_fuzz_github.py tests/hardening/test_fuzz_gitlab.py \
 		tests/hardening/test_fuzz_subprocess.py -p no:cacheprovider -q --hypothesis-show-statistics --durations=0
 
-# Regenerate the generated tables and examples in README.md and gitlab-component/README.md (tests/docs checks them).
+# Regenerate action.yml and the generated tables and examples in README.md and gitlab-component/README.md
+# (tests/github/test_units.py and tests/docs check them).
 .PHONY: docs
 docs: setup
+	$(BIN)/python -m enkryptify_action.github.action_yml > action.yml.tmp && mv action.yml.tmp action.yml
 	$(BIN)/python scripts/gen_docs.py

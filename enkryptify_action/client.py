@@ -105,7 +105,8 @@ class EnkryptifyClient:
     """A small synchronous client for the read endpoints the action needs.
 
     ``on_credential`` is called with the static token and every JWT *before* they are used, so the
-    caller can register them with a log masker first.
+    caller can register them with a log masker first. ``login`` replaces the token exchange (``auth: oidc``,
+    see ``oidc.py``): it returns a JWT and its lifetime in seconds, and no static token is needed.
     """
 
     def __init__(
@@ -122,8 +123,9 @@ class EnkryptifyClient:
         warn: Callable[[str], None] = lambda _message: None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        login: Callable[[EnkryptifyClient], tuple[str, float]] | None = None,
     ) -> None:
-        if not token:
+        if not token and login is None:
             raise UsageError(
                 "No Enkryptify token: ENKRYPTIFY_TOKEN is empty or unset.",
                 hint="Store the API token as a CI secret and pass it as ENKRYPTIFY_TOKEN "
@@ -131,7 +133,8 @@ class EnkryptifyClient:
                 "variable named ENKRYPTIFY_TOKEN, protected variables reach protected branches only).",
             )
         self._token = token
-        self._exchange = auth == "exchange" and token.startswith("ek_live_")
+        self._exchange = login is not None or (auth == "exchange" and token.startswith("ek_live_"))
+        self._login = login
         self._policy = RetryPolicy(attempts=retries)
         self._on_credential = on_credential
         self._warn = warn
@@ -204,8 +207,19 @@ class EnkryptifyClient:
         if not self._exchange:
             return self._token
         if self._jwt is None or self._clock() >= self._jwt_expires_at:
-            self._do_exchange()
+            if self._login is None:
+                self._do_exchange()
+            else:
+                self._login_once(self._login)
         return self._jwt or self._token
+
+    def _login_once(self, login: Callable[[EnkryptifyClient], tuple[str, float]]) -> None:
+        self._jwt, lifetime = login(self)  # login registered the JWT with on_credential already
+        self._jwt_expires_at = self._clock() + max(lifetime - REFRESH_MARGIN, lifetime / 2)
+
+    def post_json(self, path: str, body: dict[str, str]) -> httpx.Response:
+        """POST ``body`` as JSON without Authorization (a login endpoint), retrying 429, 5xx and network errors."""
+        return self._send("POST", path, json_body=body, authenticated=False)
 
     def _do_exchange(self) -> None:
         path = "/v1/auth/exchange"

@@ -42,6 +42,7 @@ class Settings:
     parse_json: bool
     personal_values: bool
     auth: str
+    oidc_audience: str
     api_url: str
     ca_cert: str = field(repr=False)
     timeout: float

@@ -80,7 +80,8 @@ OPTIONS: tuple[Option, ...] = (
         "workspace",
         Kind.STRING,
         "",
-        "Workspace slug or ID. May be empty when the token sees exactly one workspace.",
+        "Workspace slug or ID. May be empty when the token sees exactly one workspace; auth oidc: required, "
+        "the workspace ID.",
     ),
     Option(
         "project",
@@ -139,8 +140,18 @@ OPTIONS: tuple[Option, ...] = (
         "auth",
         Kind.CHOICE,
         "exchange",
-        "exchange: trade the token for a 15-minute JWT first; direct: send the token itself.",
-        choices=("exchange", "direct"),
+        "exchange: trade the token for a 15-minute JWT first; direct: send the token itself; "
+        "oidc (experimental): no token, trade the CI's OIDC ID token for a JWT.",
+        choices=("exchange", "direct", "oidc"),
+        in_config_file=False,  # workflow-only: a repository file must not decide how the job authenticates
+    ),
+    Option(
+        "oidc-audience",
+        Kind.STRING,
+        "enkryptify",
+        "auth oidc on GitHub: the audience of the ID token requested from the runner.",
+        platforms=frozenset({CLI, GITHUB}),
+        in_config_file=False,  # workflow-only: it decides which service the ID token is good for
     ),
     Option(
         "api-url",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from .client import EnkryptifyClient
 from .config import Settings
+from .oidc import OidcLogin, oidc_login
 from .plan import ExportPlan
 from .resolve import fetch_secrets, resolve_target
 from .select import build_plan
@@ -29,8 +31,12 @@ def fetch_plan(
     on_credential: Callable[[str], None],
     warn: Callable[[str], None],
     transport: httpx.BaseTransport | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[ExportPlan, RunStats]:
     """Fetch the environment's secrets and build the plan; raises an ``EnkryptifyError`` on failure."""
+    login: OidcLogin | None = None
+    if settings.auth == "oidc":  # before any request: a missing ID token or workspace is exit 2
+        login = oidc_login(settings, os.environ if environ is None else environ, on_credential=on_credential, warn=warn)
     with EnkryptifyClient(
         base_url=settings.api_url,
         token=settings.token,
@@ -41,6 +47,7 @@ def fetch_plan(
         transport=transport,
         on_credential=on_credential,
         warn=warn,
+        login=login,
     ) as client:
         target = resolve_target(
             client,

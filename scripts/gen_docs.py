@@ -361,6 +361,43 @@ TROUBLES: tuple[Trouble, ...] = (
         "The output folder does not exist or is not writable.",
         "Check the folder exists and is writable.",
     ),
+    Trouble(
+        "oidc.py",
+        errors.UsageError,
+        "auth: oidc needs a GitHub ID token, but … not set.",
+        "The job lacks `permissions: id-token: write`, or runs for a pull request from a fork (no ID token).",
+        "Give the job `permissions: id-token: write` (at workflow or job level)",
+    ),
+    Trouble(
+        "oidc.py",
+        errors.UsageError,
+        "auth: oidc needs an ID token in …, which is empty or unset.",
+        "Outside GitHub the ID token must be handed over: GitLab's `id_tokens:` block is missing.",
+        "GitLab: add to the job",
+        shown="the `id_tokens: ENKRYPTIFY_ID_TOKEN: aud: enkryptify` block to add to the job",
+    ),
+    Trouble(
+        "oidc.py",
+        errors.UsageError,
+        "auth: oidc needs the workspace option",
+        "The OIDC exchange names the workspace whose credential it uses.",
+        "Set workspace to the ID of the Enkryptify workspace where the credential is registered.",
+    ),
+    Trouble(
+        "oidc.py",
+        errors.AuthenticationError,
+        "Enkryptify refused the OIDC ID token (POST …, HTTP …); it sent ….",
+        "No OIDC credential in the workspace matches the ID token's issuer, audience and subject (401 or 403).",
+        "Register an OIDC credential in Enkryptify for workspace",
+        shown="register a credential with exactly the issuer, audience and subject the message lists",
+    ),
+    Trouble(
+        "oidc.py",
+        errors.ApiError,
+        "… answered HTTP …: the Enkryptify API at this api-url does not offer OIDC exchange here.",
+        "The OIDC endpoint answered 404 or 405 (auth: oidc is experimental).",
+        "Check api-url, or use an API token (auth: exchange with ENKRYPTIFY_TOKEN).",
+    ),
 )
 
 

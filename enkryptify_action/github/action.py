@@ -94,7 +94,7 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
     try:
         masker.register(raw_token_candidates(env))
         settings = resolve_settings(inputs=read_inputs(env), environ=env, cwd=cwd)
-        plan, stats = fetch_plan_masked(settings, masker, held_warnings.append, transport)
+        plan, stats = fetch_plan_masked(settings, masker, held_warnings.append, transport, env)
         masker.register(plan_masks(plan))
         exports = build_exports(plan, settings, env, cwd)
     except EnkryptifyError as exc:
@@ -128,9 +128,16 @@ def fetch_plan_masked(
     masker: Masker,
     warn: Callable[[str], None],
     transport: httpx.BaseTransport | None,
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[ExportPlan, RunStats]:
-    """``pipeline.fetch_plan`` with the token and every JWT registered before they are used."""
-    return fetch_plan(settings, on_credential=lambda secret: masker.register([secret]), warn=warn, transport=transport)
+    """``pipeline.fetch_plan`` with the token, the OIDC credentials and every JWT registered before they are used."""
+    return fetch_plan(
+        settings,
+        on_credential=lambda secret: masker.register([secret]),
+        warn=warn,
+        transport=transport,
+        environ=environ,
+    )
 
 
 def _log_plan(plan: ExportPlan, settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..oidc import raw_credentials
 from ..options import GITHUB, for_platform
 
 
@@ -18,6 +19,9 @@ def read_inputs(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def raw_token_candidates(environ: Mapping[str, str]) -> list[str]:
-    """Every place a token may come from, trimmed, so it can be masked before anything is parsed."""
+    """Every place a credential may come from, trimmed, so it can be masked before anything is parsed.
+
+    The API token first; then the OIDC ID token and the runner's ID-token request token (``auth: oidc``).
+    """
     candidates = [environ.get("INPUT_TOKEN", ""), environ.get("ENKRYPTIFY_TOKEN", "")]
-    return [text.strip() for text in candidates if text.strip()]
+    return [text.strip() for text in candidates if text.strip()] + raw_credentials(environ)

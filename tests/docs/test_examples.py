@@ -35,7 +35,9 @@ CONFIG = EXAMPLES / "enkryptify.yml"
 GITLAB_EXAMPLES = {
     "consumer-pipeline": EXAMPLES / "gitlab" / "component.yml",
     "same-job": EXAMPLES / "gitlab" / "same-job.yml",
+    "oidc-pipeline": EXAMPLES / "gitlab" / "oidc.yml",
 }
+OIDC_WORKFLOW = EXAMPLES / "github" / "oidc.yml"
 TOKEN = "ek_live_docs_examples_3f9a1c7e5b"
 ENVIRONMENTS = ("production", "staging", "development")
 SECRETS = ("DATABASE_URL", "STRIPE_KEY", "STRIPE_TEST_KEY", "UNLISTED")
@@ -138,9 +140,26 @@ def test_gitlab_quick_start_is_the_component_example() -> None:
     assert "```yaml\n" + GITLAB_EXAMPLES["consumer-pipeline"].read_text(encoding="utf-8") + "```" in readme
 
 
-def test_component_example_uses_declared_inputs() -> None:
+@pytest.mark.parametrize("marker", ["consumer-pipeline", "oidc-pipeline"])
+def test_component_example_uses_declared_inputs(marker: str) -> None:
     header, _ = yaml.safe_load_all((ROOT / "gitlab-component" / "templates" / "fetch-secrets.yml").read_text())
-    pipeline = yaml.safe_load(GITLAB_EXAMPLES["consumer-pipeline"].read_text(encoding="utf-8"))
+    pipeline = yaml.safe_load(GITLAB_EXAMPLES[marker].read_text(encoding="utf-8"))
     (include,) = pipeline["include"]
     assert set(include["inputs"]) <= set(header["spec"]["inputs"])
     assert pipeline["deploy"]["needs"] == [header["spec"]["inputs"]["job-name"]["default"]]
+
+
+def test_oidc_workflow_grants_the_id_token_and_stores_no_token() -> None:
+    workflow = yaml.safe_load(OIDC_WORKFLOW.read_text(encoding="utf-8"))
+    assert workflow["permissions"]["id-token"] == "write"
+    (step,) = [s for s in workflow["jobs"]["deploy"]["steps"] if str(s.get("uses", "")).startswith("enkryptify/")]
+    assert "env" not in step and step["with"]["auth"] == "oidc" and step["with"]["workspace"]
+    assert set(step["with"]) <= set(yaml.safe_load(action_yml.render())["inputs"])
+
+
+def test_oidc_pipeline_gives_the_component_job_an_id_token() -> None:
+    header, _ = yaml.safe_load_all((ROOT / "gitlab-component" / "templates" / "fetch-secrets.yml").read_text())
+    pipeline = yaml.safe_load(GITLAB_EXAMPLES["oidc-pipeline"].read_text(encoding="utf-8"))
+    job = header["spec"]["inputs"]["job-name"]["default"]
+    assert pipeline[job] == {"id_tokens": {"ENKRYPTIFY_ID_TOKEN": {"aud": "enkryptify"}}}
+    assert pipeline["include"][0]["inputs"]["auth"] == "oidc"

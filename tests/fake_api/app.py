@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fake_api.faults import JSON_CT, REPLACING, Fault, FaultBook
 from tests.fake_api.model import Model, Project, Workspace
+from tests.fake_api.oidc import FakeOidc
 from tests.fake_api.tokens import IssuedJwt, RateLimiter, TokenGrant, make_jwt
 
 AuthKind = Literal["static", "jwt", "none", "invalid"]
@@ -112,6 +113,7 @@ class FakeEnkryptify(Model):
         self.requests: list[RequestRecord] = []
         self.tokens: dict[str, TokenGrant] = {}
         self.jwts: dict[str, IssuedJwt] = {}
+        self.oidc = FakeOidc()  # OIDC exchange: tests/fake_api/oidc.py
         self._offset = 0.0
         self._lock = threading.RLock()
         self._faults = FaultBook()
@@ -274,6 +276,12 @@ class FakeEnkryptify(Model):
             if m != "POST" or self.exchange_mode == "disabled":
                 return not_found
             return self._exchange(req, auth)
+        if seg == ["v1", "auth", "oidc", "exchange"]:
+            if m != "POST" or not self.oidc.enabled:
+                return not_found
+            status, answer = self.oidc.exchange(req.body, self.workspaces, self._issue_jwt)
+            auth[0] = "none" if status == 400 else ("invalid" if status != 200 else "static")
+            return _json(status, answer)
         if seg[:2] != ["v1", "workspace"] or len(seg) > 7:
             return not_found
         grant, kind = self._authenticate(req)
@@ -364,6 +372,12 @@ class FakeEnkryptify(Model):
         if jwt is not None and not jwt.revoked and self.now() < jwt.expires_at:
             return jwt.grant, "jwt"
         return None, "invalid"
+
+    def _issue_jwt(self, grant: TokenGrant) -> dict[str, Any]:
+        """A JWT for ``grant`` (the OIDC exchange's answer)."""
+        jwt = make_jwt(self.jwt_ttl)
+        self.jwts[jwt] = IssuedJwt(grant, self.now() + self.jwt_ttl)
+        return {"accessToken": jwt, "expiresIn": self.jwt_ttl, "tokenType": "Bearer"}
 
     def _exchange(self, req: FakeRequest, auth: list[AuthKind]) -> FakeResponse:
         candidates: list[str] = []

@@ -19,17 +19,23 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fake_api.app import FakeEnkryptify, FakeRequest, FakeResponse
+from tests.fake_api.app import FakeRequest, FakeResponse
+
+
+class Handles(Protocol):
+    """What the server serves: the fake API, or another fake such as the GitHub ID-token endpoint."""
+
+    def handle(self, req: FakeRequest) -> FakeResponse: ...
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, fake: FakeEnkryptify, host: str, port: int) -> None:
+    def __init__(self, fake: Handles, host: str, port: int) -> None:
         super().__init__((host, port), _Handler)
         self.fake = fake
         self.stopping = threading.Event()
@@ -132,7 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def serve_fake(
-    fake: FakeEnkryptify, *, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    fake: Handles, *, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
 ) -> Iterator[str]:
     """Serve `fake` in a daemon thread; yield its base URL (https:// with `tls`); shut down on exit."""
     server = _Server(fake, host, port)

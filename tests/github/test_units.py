@@ -188,4 +188,10 @@ def test_examples_are_valid_workflows_using_only_declared_inputs() -> None:
             for step in job["steps"]:
                 if step.get("uses", "").startswith("enkryptify/fetch-secrets@"):
                     assert set(step.get("with", {})) <= declared, path.name
-                    assert step["env"]["ENKRYPTIFY_TOKEN"] == "${{ secrets.ENKRYPTIFY_TOKEN }}", path.name
+                    if step.get("with", {}).get("auth") == "oidc":  # tokenless: no token anywhere
+                        assert "ENKRYPTIFY_TOKEN" not in step.get("env", {}), path.name
+                        assert job.get("permissions", {}).get("id-token") == "write" or (
+                            yaml.safe_load(path.read_text(encoding="utf-8"))["permissions"]["id-token"] == "write"
+                        ), path.name
+                    else:
+                        assert step["env"]["ENKRYPTIFY_TOKEN"] == "${{ secrets.ENKRYPTIFY_TOKEN }}", path.name

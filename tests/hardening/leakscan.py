@@ -3,8 +3,9 @@
 Importing this module wraps ``FakeEnkryptify.handle`` once, so every fake that answers a request is
 watched (weakly). ``tests/e2e/cli_helpers.run_cli`` and ``tests/github/action_harness`` call
 ``observe_cli``/``observe_action`` on what they captured; the scan then fails the test if any watched
-fake's static token, issued JWT or secret value (any environment, shared or personal; the whole value
-and each line of 4+ characters) shows where it must not:
+fake's static token, issued JWT, minted OIDC ID token, GitHub ID-token request token or secret value
+(any environment, shared or personal; the whole value and each line of 4+ characters) shows where it
+must not:
 
 * CLI: stderr always; stdout too, unless the command prints values on purpose (``pull`` to stdout).
 * Action: the log as the runner would show it (masks applied), stderr, annotations, the step summary
@@ -96,6 +97,8 @@ def known_secrets(fakes: Iterable[FakeEnkryptify] | None = None, *, since: float
     for fake in fakes:
         found += [Known("token", token) for token in list(fake.tokens)]
         found += [Known("jwt", jwt) for jwt in list(fake.jwts)]
+        found += [Known("OIDC ID token", token) for token in list(fake.oidc.id_tokens)]
+        found += [Known("ID-token request token", token) for token in list(fake.oidc.request_tokens)]
         for project in list(fake.projects.values()):
             for secret in list(project.secrets.values()):
                 for value in list(secret.values):

@@ -31,8 +31,10 @@ def test_defaults(tmp_path: Path) -> None:
 
 
 def test_precedence_flags_inputs_env_config(tmp_path: Path) -> None:
-    (tmp_path / ".enkryptify.yml").write_text("project: from-config\nworkspace: ws-config\nprefix: C_\nauth: direct\n")
-    environ = {"ENKRYPTIFY_PROJECT": "from-env", "ENKRYPTIFY_WORKSPACE": "ws-env", "ENKRYPTIFY_AUTH": ""}
+    (tmp_path / ".enkryptify.yml").write_text(
+        "project: from-config\nworkspace: ws-config\nprefix: C_\nname-case: upper\n"
+    )
+    environ = {"ENKRYPTIFY_PROJECT": "from-env", "ENKRYPTIFY_WORKSPACE": "ws-env", "ENKRYPTIFY_NAME_CASE": ""}
     s = resolve(
         tmp_path,
         flags={"project": "from-flag", "workspace": None},
@@ -42,7 +44,7 @@ def test_precedence_flags_inputs_env_config(tmp_path: Path) -> None:
     assert s.project == "from-flag"
     assert s.workspace == "ws-input"
     assert s.prefix == "C_"  # empty input does not hide the config file
-    assert s.auth == "direct"  # empty env var does not hide the config file
+    assert s.name_case == "upper"  # empty env var does not hide the config file
 
 
 def test_env_beats_config_file(tmp_path: Path) -> None:
