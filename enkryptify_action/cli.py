@@ -20,6 +20,7 @@ from .files import write_private_file
 from .formats import printable
 from .options import CLI, Kind, for_platform
 from .plan import ExportPlan
+from .secret_files import FileSpec, parse_file_specs, plan_files, remove_files, write_secret_files
 
 if TYPE_CHECKING:  # argparse is imported where a parser is built: the GitHub Action mode never needs it
     import argparse
@@ -105,6 +106,8 @@ def _fetch(settings: Settings) -> ExportPlan:
         f"fetched {stats.fetched} secret(s), exporting {len(plan.items)}; "
         f"{stats.attempts} request(s), {stats.retries} retried; {time.monotonic() - started:.3f}s"
     )
+    for note in plan.replaced:
+        info(f"{note.source}: {note.reason}")
     return plan
 
 
@@ -129,23 +132,49 @@ def _cmd_pull(args: argparse.Namespace) -> ExitCode:
             "Refusing to print secret values to a terminal.",
             hint="Use --output FILE, or --output - to print them anyway.",
         )
+    specs = parse_file_specs(settings.files)
+    if specs and args.format == "gitlab":
+        raise UsageError(
+            "The files option cannot be used with --format gitlab: a dotenv report carries variables, not files.",
+            hint=f"Write the files in the job that needs them: {PROG} run --files 'NAME=PATH' -- CMD (same-job mode).",
+        )
     plan = _fetch(settings)
+    plan, files = plan_files(plan, specs, place=_place_here)
     text = render(plan, args.format, max_variables=settings.max_variables)  # validates before writing
     if settings.dry_run:
         return _print_names(plan)
     to_stdout = args.output in (None, "-")
-    if to_stdout:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        write_private_file(Path(args.output), text)
+    write_secret_files(files)
+    try:
+        if to_stdout:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            write_private_file(Path(args.output), text)
+    except BaseException:
+        remove_files([file.path for file in files])
+        raise
     where = "stdout" if to_stdout else args.output
     info(f"wrote {len(plan.items)} secret(s) from {_where(plan)} to {where} ({args.format})")
+    for file in files:
+        info(f"wrote {file.name}'s file {file.path}")
     return EXIT_OK
 
 
+def _place_here(raw: str) -> Path:
+    """A ``files`` PATH for ``pull``: relative to the working directory, or absolute."""
+    path = Path(raw)
+    path = path if path.is_absolute() else Path.cwd() / path
+    if raw.endswith(("/", "\\")) or path.name in ("", ".", ".."):
+        raise UsageError(f"files: {raw!r} names a folder, not a file.")
+    return path.parent.resolve() / path.name
+
+
 def _cmd_check(args: argparse.Namespace) -> ExitCode:
-    return _print_names(_fetch(settings_from_args(args)))
+    settings = settings_from_args(args)
+    plan = _fetch(settings)
+    plan, _files = plan_files(plan, parse_file_specs(settings.files), place=_place_here)  # validated, not written
+    return _print_names(plan)
 
 
 def _cmd_run(args: argparse.Namespace) -> ExitCode:
@@ -154,8 +183,12 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
         command = command[1:]
     if not command:
         raise UsageError("run needs a command.", hint=f"Example: {PROG} run --environment production -- ./deploy.sh")
-    plan = _fetch(settings_from_args(args))
+    settings = settings_from_args(args)
+    specs = parse_file_specs(settings.files)
+    plan = _fetch(settings)
     env = dict(os.environ)
+    if specs:
+        return _run_with_files(command, env, plan, specs)
     env.update(plan.as_dict())  # secrets override inherited variables, as `ek run` does
     info(f"running {command[0]} with {len(plan.items)} secret(s) from {_where(plan)}")
     sys.stdout.flush()
@@ -165,6 +198,24 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
     except OSError as exc:
         raise UsageError(f"Cannot run {command[0]!r}: {exc.strerror}.") from None
     return EXIT_INTERNAL  # pragma: no cover (execvpe does not return)
+
+
+def _run_with_files(command: list[str], env: dict[str, str], plan: ExportPlan, specs: tuple[FileSpec, ...]) -> ExitCode:
+    """``run`` with secret files: they exist in a private folder only while the child runs (child.py)."""
+    from .child import Interrupted, exit_for, place_in, private_folder, run_and_wait
+
+    try:
+        with private_folder() as folder:
+            plan, files = plan_files(plan, specs, place=lambda raw: place_in(folder, raw))
+            write_secret_files(files)
+            env.update(plan.as_dict())
+            info(
+                f"running {command[0]} with {len(plan.items)} secret(s) from {_where(plan)}, "
+                f"{len(files)} as file(s) removed when it ends"
+            )
+            return ExitCode(run_and_wait(command, env))
+    except Interrupted as exc:
+        return ExitCode(exit_for(exc))
 
 
 def _print_names(plan: ExportPlan) -> ExitCode:
@@ -178,8 +229,7 @@ def _print_names(plan: ExportPlan) -> ExitCode:
 
 
 def _where(plan: ExportPlan) -> str:
-    t = plan.target
-    return f"{t.workspace}/{t.project}/{t.environment}"
+    return plan.target.where
 
 
 def _debug_enabled() -> bool:

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from .errors import UsageError
 from .options import BY_NAME, OPTIONS, Kind, Option, Value
+from .secret_files import parse_file_specs
+from .sources import check_exclusive, parse_sources
 
 DEFAULT_CONFIG_FILE = ".enkryptify.yml"
 _TRUE = frozenset({"true", "1", "yes", "on"})
@@ -34,7 +36,9 @@ class Settings:
     workspace: str
     project: str
     environment: str
+    sources: str
     secrets: str
+    files: str
     prefix: str
     name_case: str
     invalid_names: str
@@ -178,8 +182,14 @@ def resolve_settings(
                 break
         resolved[option.dest] = value
 
+    project, environment = str(resolved["project"]), str(resolved["environment"])
+    check_exclusive(str(resolved["sources"]), project=project, environment=environment)
+    parse_sources(str(resolved["sources"]))  # a bad line is a usage error before any request
+    parse_file_specs(str(resolved["files"]))
     environment_source = "option" if resolved["environment"] else ""
-    if not resolved["environment"] and config is not None and config.environments:
+    if resolved["sources"]:
+        environment_source = "option"
+    elif not resolved["environment"] and config is not None and config.environments:
         ref = environ.get("GITHUB_REF_NAME") or environ.get("CI_COMMIT_REF_NAME") or ""
         for pattern, env_name in config.environments:
             if ref and fnmatch.fnmatchcase(ref, pattern):

@@ -10,8 +10,8 @@ from pathlib import Path
 from .errors import ExportError
 
 
-def write_private_file(path: Path, text: str) -> None:
-    """Atomically replace ``path`` with ``text``: a 0600 temp file in the same folder, then rename.
+def write_private_file(path: Path, text: str | bytes) -> None:
+    """Atomically replace ``path`` with ``text`` (UTF-8) or bytes: a 0600 temp file in the same folder, then rename.
 
     A failure leaves the old file (or no file) in place and removes the temp file.
     """
@@ -23,8 +23,8 @@ def write_private_file(path: Path, text: str) -> None:
             f"Cannot write {path}: {exc.strerror}.", hint="Check the folder exists and is writable."
         ) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)

@@ -96,10 +96,26 @@ OPTIONS: tuple[Option, ...] = (
         "Environment name or ID. Empty: mapped from the branch by the config file's `environments:`.",
     ),
     Option(
+        "sources",
+        Kind.TEXT,
+        "",
+        "Several sources merged in order, one PROJECT/ENVIRONMENT per line (a later one wins on equal names); "
+        "replaces project and environment.",
+    ),
+    Option(
         "secrets",
         Kind.TEXT,
         "",
         "Which secrets, one per line: NAME, GLOB*, !GLOB (exclude), ALIAS=NAME (rename). Empty: all.",
+    ),
+    Option(
+        "files",
+        Kind.TEXT,
+        "",
+        "Secrets delivered as files, one per line: NAME=PATH or NAME:base64=PATH (0600); NAME then holds "
+        "the file's absolute path.",
+        platforms=frozenset({CLI, GITHUB}),
+        in_config_file=False,
     ),
     # --- naming ----------------------------------------------------------------------------------
     Option("prefix", Kind.STRING, "", "Prefix added to every exported name."),

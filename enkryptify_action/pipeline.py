@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
 from .client import EnkryptifyClient
 from .config import Settings
 from .oidc import OidcLogin, oidc_login
-from .plan import ExportPlan
-from .resolve import fetch_secrets, resolve_target
+from .plan import ExportPlan, Note, Secret, Target
+from .resolve import fetch_secrets, resolve_target, resolve_workspace
 from .select import build_plan
+from .sources import combined_target, merge, parse_sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +50,16 @@ def fetch_plan(
         warn=warn,
         login=login,
     ) as client:
-        target = resolve_target(
-            client,
-            workspace=settings.workspace,
-            project=settings.project,
-            environment=settings.environment,
-        )
-        secrets = fetch_secrets(client, target, personal=settings.personal_values)
+        if settings.sources.strip():
+            target, secrets, replaced = _fetch_sources(client, settings)
+        else:
+            target = resolve_target(
+                client,
+                workspace=settings.workspace,
+                project=settings.project,
+                environment=settings.environment,
+            )
+            secrets, replaced = fetch_secrets(client, target, personal=settings.personal_values), []
         stats = RunStats(attempts=client.attempts, retries=client.retries, fetched=len(secrets))
     plan = build_plan(
         secrets,
@@ -67,4 +71,22 @@ def fetch_plan(
         allow_dangerous_names=settings.allow_dangerous_names,
         parse_json=settings.parse_json,
     )
+    if replaced:
+        plan = replace(plan, replaced=tuple(replaced))
     return plan, stats
+
+
+def _fetch_sources(client: EnkryptifyClient, settings: Settings) -> tuple[Target, list[Secret], list[Note]]:
+    """Each source of ``sources`` in order, in one workspace, merged (a later source wins).
+
+    Requests: the workspace discovery (if the workspace is omitted), then per source what name
+    resolution needs and one list call.
+    """
+    sources = parse_sources(settings.sources)
+    workspace = resolve_workspace(client, settings.workspace)
+    fetched: list[tuple[Target, list[Secret]]] = []
+    for source in sources:
+        target = resolve_target(client, workspace=workspace, project=source.project, environment=source.environment)
+        fetched.append((target, fetch_secrets(client, target, personal=settings.personal_values)))
+    secrets, replaced = merge(fetched)
+    return combined_target([target for target, _ in fetched]), secrets, replaced

@@ -25,6 +25,14 @@ class Target:
     project: str
     environment: str
     environment_id: str
+    sources: tuple[Target, ...] = ()  # with the sources option: each source's own target, in order
+
+    @property
+    def where(self) -> str:
+        """``workspace/project/environment``, or ``workspace: p1/e1, p2/e2`` for several sources."""
+        if self.sources:
+            return f"{self.workspace}: " + ", ".join(f"{t.project}/{t.environment}" for t in self.sources)
+        return f"{self.workspace}/{self.project}/{self.environment}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +61,7 @@ class ExportPlan:
     items: tuple[ExportItem, ...]
     renamed: tuple[Note, ...] = ()
     skipped: tuple[Note, ...] = ()
+    replaced: tuple[Note, ...] = ()  # with several sources: a later source's secret replaced an earlier one
 
     @property
     def names(self) -> list[str]:

@@ -20,12 +20,16 @@ def resolve_target(client: EnkryptifyClient, *, workspace: str, project: str, en
             "No environment given.",
             hint="Set the environment option (name or ID), or map branches to environments in the config file.",
         )
-    if not workspace:
-        workspace = _only_one(client.list_workspaces(), "workspace", "workspace")
+    workspace = resolve_workspace(client, workspace)
     if not project:
         project = _only_one(client.list_projects(workspace), "project", "project")
     env_name, env_id = _resolve_environment(client, workspace, project, environment)
     return Target(workspace=workspace, project=project, environment=env_name, environment_id=env_id)
+
+
+def resolve_workspace(client: EnkryptifyClient, workspace: str) -> str:
+    """The workspace option, or the only workspace the token sees."""
+    return workspace or _only_one(client.list_workspaces(), "workspace", "workspace")
 
 
 def _only_one(items: list[dict[str, Any]], what: str, option: str) -> str:

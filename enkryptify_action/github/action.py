@@ -25,12 +25,14 @@ from ..errors import EXIT_INTERNAL, EXIT_OK, EnkryptifyError, ExportError
 from ..formats import printable
 from ..pipeline import RunStats, fetch_plan
 from ..plan import ExportPlan
+from ..secret_files import decoded_texts, parse_file_specs, plan_files
 from .exports import Exports, build_exports, export_file_path, write_exports
 from .inputs import raw_token_candidates, read_inputs
-from .masking import plan_masks
+from .masking import mask_parts, plan_masks
 from .summary import render_error_summary, render_summary
 
 STATE_EXPORT_FILE = "enkryptify_export_file"
+STATE_FILES = "enkryptify_files"
 # The log lists this many exported names; the `names` output always holds them all.
 LOG_MAX_NAMES = 200
 
@@ -96,7 +98,13 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
         settings = resolve_settings(inputs=read_inputs(env), environ=env, cwd=cwd)
         plan, stats = fetch_plan_masked(settings, masker, held_warnings.append, transport, env)
         masker.register(plan_masks(plan))
-        exports = build_exports(plan, settings, env, cwd)
+        plan, secret_files = plan_files(
+            plan,
+            parse_file_specs(settings.files),
+            place=lambda raw: export_file_path(raw, env, cwd, option="files"),
+        )
+        masker.register(part for text in decoded_texts(secret_files) for part in mask_parts(text))
+        exports = build_exports(plan, settings, env, cwd, secret_files=secret_files)
     except EnkryptifyError as exc:
         _emit_warnings(held_warnings)
         return _fail(exc, env, settings)
@@ -110,7 +118,9 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
         )
     try:
         _log_plan(plan, settings)
-        write_exports(exports, env, remember_file=_remember_file)  # dry run: names and count only
+        write_exports(  # dry run: names and count only
+            exports, env, remember_file=_remember_file, remember_secret_files=_remember_secret_files
+        )
         if settings.summary:
             destinations = _destinations(exports, settings)
             _append_summary(env, render_summary(plan, destinations=destinations, dry_run=settings.dry_run))
@@ -142,8 +152,7 @@ def fetch_plan_masked(
 
 def _log_plan(plan: ExportPlan, settings: Settings) -> None:
     """A log group: the first ``LOG_MAX_NAMES`` exported names, every rename and skip; one write."""
-    target = plan.target
-    where = f"{target.workspace}/{target.project}/{target.environment}"
+    where = plan.target.where
     verb = "would export" if settings.dry_run else "exporting"
     lines = [command_line("group", f"Enkryptify: {verb} {len(plan.items)} secret(s) from {where}")]
     for item in plan.items[:LOG_MAX_NAMES]:
@@ -152,6 +161,7 @@ def _log_plan(plan: ExportPlan, settings: Settings) -> None:
         lines.append(f"… and {len(plan.items) - LOG_MAX_NAMES} more (the `names` output lists them all)")
     lines += [printable(f"renamed {note.source} -> {note.name}: {note.reason}") for note in plan.renamed]
     lines += [printable(f"skipped {note.source}: {note.reason}") for note in plan.skipped]
+    lines += [printable(f"replaced {note.source}: {note.reason}") for note in plan.replaced]
     if settings.environment_source not in ("", "option"):
         lines.append(printable(f"environment chosen because {settings.environment_source}"))
     lines.append("::endgroup::")
@@ -166,6 +176,8 @@ def _destinations(exports: Exports, settings: Settings) -> list[str]:
         found.append("step outputs")
     if exports.file_path is not None:
         found.append(f"dotenv file {exports.file_path.name}")
+    if exports.secret_files:
+        found.append(f"{len(exports.secret_files)} secret file(s)")
     return found
 
 
@@ -177,6 +189,18 @@ def _remember_file(path: Path) -> None:
         raise ExportError(
             "Cannot record the export file for cleanup (GITHUB_STATE is missing or not writable).",
             hint="Run this action as a step of a GitHub workflow, or leave export-file empty.",
+        ) from None
+
+
+def _remember_secret_files(paths: list[Path]) -> None:
+    """Record the ``files`` files for the post step, which deletes them when the job ends."""
+    records = [{"path": str(path), "id": file_identity(path)} for path in paths]
+    try:
+        gau.save_state(STATE_FILES, json.dumps(records))
+    except (KeyError, OSError):
+        raise ExportError(
+            "Cannot record the secret files for cleanup (GITHUB_STATE is missing or not writable).",
+            hint="Run this action as a step of a GitHub workflow, or leave files empty.",
         ) from None
 
 
@@ -218,30 +242,45 @@ def _append_summary(env: Mapping[str, str], markdown: str, *, quiet: bool = Fals
 
 
 def run_post(environ: Mapping[str, str] | None = None) -> int:
-    """The post step: delete the dotenv file the main step wrote, if it is still that file."""
+    """The post step: delete the dotenv file and the secret files the main step wrote, if still theirs."""
     env = os.environ if environ is None else environ
     raw = env.get(f"STATE_{STATE_EXPORT_FILE}", "")
-    if not raw:
-        return EXIT_OK
+    if raw:
+        try:
+            state = json.loads(raw)
+            _remove_recorded(state["path"], state["id"], "the export file", env)
+        except (ValueError, KeyError, TypeError):
+            gau.warning("Not removing the export file: its recorded location is unusable.")
+    raw = env.get(f"STATE_{STATE_FILES}", "")
+    if raw:
+        try:
+            records = json.loads(raw)
+            for record in records:
+                _remove_recorded(record["path"], record["id"], "the secret file", env)
+        except (ValueError, KeyError, TypeError):
+            gau.warning("Not removing the secret files: their recorded locations are unusable.")
+    return EXIT_OK
+
+
+def _remove_recorded(raw_path: object, raw_identity: object, what: str, env: Mapping[str, str]) -> None:
+    """Delete one recorded file if it is still the regular file this action wrote."""
+    recorded = Path(str(raw_path))
     try:
-        state = json.loads(raw)
-        recorded = Path(str(state["path"]))
-        identity = [int(part) for part in state["id"]]
-        path = export_file_path(str(recorded), env, Path.cwd())
+        identity = [int(part) for part in raw_identity]  # type: ignore[attr-defined]
+        path = export_file_path(str(recorded), env, Path.cwd(), option=what)
         regular = stat.S_ISREG(path.lstat().st_mode)  # lstat: a symlink is never followed
         current = file_identity(path)
     except FileNotFoundError:
-        return EXIT_OK
+        return
     except (ValueError, KeyError, TypeError, OSError, EnkryptifyError):
-        gau.warning("Not removing the export file: its recorded location is unusable.")
-        return EXIT_OK
+        gau.warning(f"Not removing {what}: its recorded location is unusable.")
+        return
     if path != recorded or not regular or current != identity:
         gau.warning(f"Not removing {path}: it was replaced after this action wrote it.")
-        return EXIT_OK
+        return
     try:
         path.unlink()
     except OSError as exc:
         gau.warning(f"Could not remove {path}: {exc.strerror}.")
-        return EXIT_OK
-    say(f"Removed the export file {path}.")
-    return EXIT_OK
+        return
+    say(f"Removed {what} {path}.")

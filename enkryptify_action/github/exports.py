@@ -24,6 +24,7 @@ from ..errors import ExportError, UsageError, ValidationError
 from ..files import write_private_file
 from ..formats import render_dotenv
 from ..plan import ExportPlan
+from ..secret_files import SecretFile, remove_files, write_secret_files
 from ..select import is_encodable
 
 # Step outputs this action always sets; the runner's output names are case-insensitive.
@@ -40,6 +41,7 @@ class Exports:
     output_text: str = field(repr=False)
     file_path: Path | None
     file_text: str | None = field(repr=False)
+    secret_files: tuple[SecretFile, ...] = ()
 
 
 def file_command_block(pairs: list[tuple[str, str]]) -> str:
@@ -131,8 +133,8 @@ def env_pairs(plan: ExportPlan) -> list[tuple[str, str]]:
     return [(item.name, item.value) for item in plan.items]
 
 
-def export_file_path(raw: str, environ: Mapping[str, str], cwd: Path) -> Path:
-    """Resolve ``export-file`` and require it to lie under the workspace or RUNNER_TEMP."""
+def export_file_path(raw: str, environ: Mapping[str, str], cwd: Path, *, option: str = "export-file") -> Path:
+    """Resolve ``export-file`` (or a ``files`` PATH) and require it to lie under the workspace or RUNNER_TEMP."""
     roots = [Path(environ.get("GITHUB_WORKSPACE") or cwd)]
     if environ.get("RUNNER_TEMP"):
         roots.append(Path(environ["RUNNER_TEMP"]))
@@ -142,16 +144,26 @@ def export_file_path(raw: str, environ: Mapping[str, str], cwd: Path) -> Path:
     allowed = [root.resolve() for root in roots]
     if path.name in ("", ".", "..") or not any(resolved.is_relative_to(root) for root in allowed):
         raise UsageError(
-            f"export-file {raw.strip()!r} is outside the workspace and RUNNER_TEMP.",
+            f"{option} {raw.strip()!r} is outside the workspace and RUNNER_TEMP.",
             hint="Use a path such as .env.ci (in the workspace) or ${{ runner.temp }}/secrets.env.",
         )
     if resolved in allowed:
-        raise UsageError(f"export-file {raw.strip()!r} names a folder, not a file.")
+        raise UsageError(f"{option} {raw.strip()!r} names a folder, not a file.")
     return resolved
 
 
-def build_exports(plan: ExportPlan, settings: Settings, environ: Mapping[str, str], cwd: Path) -> Exports:
-    """Serialize and validate everything; raises before anything is written."""
+def build_exports(
+    plan: ExportPlan,
+    settings: Settings,
+    environ: Mapping[str, str],
+    cwd: Path,
+    *,
+    secret_files: tuple[SecretFile, ...] = (),
+) -> Exports:
+    """Serialize and validate everything; raises before anything is written.
+
+    ``plan`` already has each ``files`` secret holding its path (``secret_files.plan_files``).
+    """
     exporting = not settings.dry_run
     env_text = file_command_block(env_pairs(plan)) if exporting and settings.export_env else None
     output_text = file_command_block(output_pairs(plan, per_secret=exporting and settings.export_outputs))
@@ -160,24 +172,46 @@ def build_exports(plan: ExportPlan, settings: Settings, environ: Mapping[str, st
     if exporting and settings.export_file.strip():
         file_path = export_file_path(settings.export_file, environ, cwd)
         file_text = render_dotenv(plan)
+        if any(file.path == file_path for file in secret_files):
+            raise UsageError(f"export-file {settings.export_file.strip()!r} is also a path in the files option.")
     if env_text is not None and not environ.get("GITHUB_ENV"):
         raise UsageError("GITHUB_ENV is not set: is this running as a GitHub Action step?")
     if not environ.get("GITHUB_OUTPUT"):
         raise UsageError("GITHUB_OUTPUT is not set: is this running as a GitHub Action step?")
-    return Exports(env_text=env_text, output_text=output_text, file_path=file_path, file_text=file_text)
+    return Exports(
+        env_text=env_text,
+        output_text=output_text,
+        file_path=file_path,
+        file_text=file_text,
+        secret_files=secret_files if exporting else (),
+    )
 
 
-def write_exports(exports: Exports, environ: Mapping[str, str], *, remember_file: Callable[[Path], None]) -> None:
-    """Write the dotenv file, then append once to GITHUB_OUTPUT and GITHUB_ENV.
+def write_exports(
+    exports: Exports,
+    environ: Mapping[str, str],
+    *,
+    remember_file: Callable[[Path], None],
+    remember_secret_files: Callable[[list[Path]], None] = lambda _paths: None,
+) -> None:
+    """Write the secret files and the dotenv file, then append once to GITHUB_OUTPUT and GITHUB_ENV.
 
-    If an append fails, the dotenv file is removed again; ``remember_file`` records its path for
-    the post step (which deletes it when the job ends).
+    If anything fails, every file written is removed again; ``remember_file`` and
+    ``remember_secret_files`` record the paths for the post step (which deletes them when the job ends).
     """
     written: Path | None = None
-    if exports.file_path is not None and exports.file_text is not None:
-        exports.file_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_private_file(exports.file_path, exports.file_text)
-        written = exports.file_path
+    secret_paths = [file.path for file in exports.secret_files]
+    write_secret_files(exports.secret_files)
+    try:
+        if secret_paths:
+            remember_secret_files(secret_paths)
+        if exports.file_path is not None and exports.file_text is not None:
+            exports.file_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_private_file(exports.file_path, exports.file_text)
+            written = exports.file_path
+    except BaseException:
+        remove_files(secret_paths)
+        raise
     try:
         if written is not None:
             remember_file(written)
@@ -188,6 +222,7 @@ def write_exports(exports: Exports, environ: Mapping[str, str], *, remember_file
         if written is not None:
             with contextlib.suppress(OSError):
                 written.unlink()
+        remove_files(secret_paths)
         raise
 
 

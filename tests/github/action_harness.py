@@ -190,6 +190,7 @@ def assert_action_run(
     expected_outputs: Mapping[str, str] | None,
     credentials: Mapping[str, str] | None = None,
     require_write_markers: bool = True,
+    file_paths: frozenset[str] = frozenset(),
 ) -> None:
     """Every check of the issue, in terms of what the runner would do with this run.
 
@@ -197,6 +198,7 @@ def assert_action_run(
     the label, never the value). ``expected_env``/``expected_outputs`` are the exact parsed
     GITHUB_ENV/GITHUB_OUTPUT, or ``None`` for "refused: nothing written". ``require_write_markers``
     needs the audit hook (``run_entrypoint``); a container run without it passes ``False``.
+    ``file_paths`` names exported variables that hold a secret file's path (``files``), not a value.
     """
     raw_lines = split_log_lines(run.stdout)
     mask_at = [i for i, line in enumerate(raw_lines) if _is_add_mask(line)]
@@ -259,7 +261,7 @@ def assert_action_run(
     # 5. Every exported value is registered (so later steps' logs hide it too).
     exported = list((expected_env or {}).items()) + list((expected_outputs or {}).items())
     for name, value in exported:
-        if value.strip() and name not in ("names", "count"):
+        if value.strip() and name not in ("names", "count") and name not in file_paths:
             masked = replay.masker.is_masked(value)
             assert masked, f"the value of {name} was exported without a mask"
 
