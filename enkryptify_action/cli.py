@@ -20,7 +20,7 @@ from .files import write_private_file
 from .formats import printable
 from .options import CLI, Kind, for_platform
 from .plan import ExportPlan
-from .secret_files import FileSpec, parse_file_specs, plan_files, remove_files, write_secret_files
+from .secret_files import FileSpec, parse_file_specs, plan_files, secret_files_written
 
 if TYPE_CHECKING:  # argparse is imported where a parser is built: the GitHub Action mode never needs it
     import argparse
@@ -144,16 +144,12 @@ def _cmd_pull(args: argparse.Namespace) -> ExitCode:
     if settings.dry_run:
         return _print_names(plan)
     to_stdout = args.output in (None, "-")
-    write_secret_files(files)
-    try:
+    with secret_files_written(files):  # a failure below puts back whatever the files replaced
         if to_stdout:
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
             write_private_file(Path(args.output), text)
-    except BaseException:
-        remove_files([file.path for file in files])
-        raise
     where = "stdout" if to_stdout else args.output
     info(f"wrote {len(plan.items)} secret(s) from {_where(plan)} to {where} ({args.format})")
     for file in files:
@@ -205,15 +201,15 @@ def _run_with_files(command: list[str], env: dict[str, str], plan: ExportPlan, s
     from .child import Interrupted, exit_for, place_in, private_folder, run_and_wait
 
     try:
-        with private_folder() as folder:
+        with private_folder(warn) as (folder, signals):
             plan, files = plan_files(plan, specs, place=lambda raw: place_in(folder, raw))
-            write_secret_files(files)
-            env.update(plan.as_dict())
+            with secret_files_written(files):
+                env.update(plan.as_dict())
             info(
                 f"running {command[0]} with {len(plan.items)} secret(s) from {_where(plan)}, "
                 f"{len(files)} as file(s) removed when it ends"
             )
-            return ExitCode(run_and_wait(command, env))
+            return ExitCode(run_and_wait(command, env, signals))
     except Interrupted as exc:
         return ExitCode(exit_for(exc))
 

@@ -7,6 +7,7 @@ message built here contains the token, the JWT or a response body that could hol
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import random
@@ -400,3 +401,20 @@ def _list_of_objects(body: Any, path: str) -> list[dict[str, Any]]:
             hint="Check api-url points at the Enkryptify API.",
         )
     return body
+
+
+def token_lifetime(expires_in: object, default: float = 900.0) -> float:
+    """A JWT's lifetime from an ``expiresIn`` the server sent: a finite number of seconds, 1 to 86,400.
+
+    Anything else (absent, text, negative, NaN, a 400-digit integer that overflows a float) gives
+    ``default``: a hostile or broken answer cannot end the run with an internal error.
+    """
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
+        return default
+    try:
+        seconds = float(expires_in)
+    except OverflowError:
+        return default
+    if not math.isfinite(seconds) or seconds <= 0:
+        return default
+    return min(max(seconds, 1.0), 86400.0)

@@ -42,6 +42,7 @@ from .client import (
     _json_body,
     _status_error,
     build_ssl_context,
+    token_lifetime,
     user_agent,
 )
 from .config import Settings, is_loopback
@@ -278,8 +279,9 @@ class OidcLogin:
         if status in (404, 405):
             raise ApiError(
                 f"POST {EXCHANGE_PATH} answered HTTP {status}: the Enkryptify API at this api-url does not "
-                "offer OIDC exchange here.",
-                hint="Check api-url, or use an API token (auth: exchange with ENKRYPTIFY_TOKEN). " + EXPERIMENTAL,
+                "offer OIDC exchange here, or does not know this workspace.",
+                hint="Check that workspace is the workspace ID (not its slug) and api-url is right, or use an API "
+                "token (auth: exchange with ENKRYPTIFY_TOKEN). " + EXPERIMENTAL,
                 status=status,
             )
         if status >= 400:
@@ -289,9 +291,7 @@ class OidcLogin:
         if not isinstance(jwt, str) or not jwt:
             raise ApiError(f"POST {EXCHANGE_PATH} answered without an accessToken.", hint=EXPERIMENTAL)
         self._on_credential(jwt)
-        expires_in = body.get("expiresIn", 900)
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) and expires_in > 0 else 900.0
-        return jwt, lifetime
+        return jwt, token_lifetime(body.get("expiresIn"))
 
     def _id_token(self) -> str:
         github = self._source.github

@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import os
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import EnkryptifyError, ExportError, NotFoundError, UsageError, ValidationError
-from .files import write_private_file
 from .plan import ExportItem, ExportPlan
 
 ENCODINGS = ("", "base64")
@@ -53,7 +54,7 @@ def parse_file_specs(text: str) -> tuple[FileSpec, ...]:
     specs: list[FileSpec] = []
     problems: list[str] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = "" if raw.lstrip().startswith("#") else raw.strip()
+        line = "" if raw.lstrip().startswith("#") else raw.split(" #", 1)[0].strip()
         if not line:
             continue
         match = _SPEC.match(line)
@@ -133,31 +134,118 @@ def decoded_texts(files: tuple[SecretFile, ...]) -> list[str]:
     return texts
 
 
-def write_secret_files(files: tuple[SecretFile, ...], *, before_write: Callable[[Path], None] | None = None) -> None:
-    """Write every file (each atomic, 0600) or none: a failure removes the files already written.
+@contextlib.contextmanager
+def secret_files_written(
+    files: tuple[SecretFile, ...], *, before_write: Callable[[Path], None] | None = None
+) -> Iterator[None]:
+    """Write every file, run the ``with`` body, and undo it all if anything fails: all or nothing.
 
-    ``before_write`` is called with each path before it is written (the GitHub Action records it for
-    its post step, so a file is never left behind unrecorded).
+    Each file is first staged as a 0600 temporary file beside its target; only when every one is
+    staged are they moved into place. If a move or the body fails, files that replaced an existing
+    one are put back (a hard link kept the old one), new files and the folders made for them are
+    removed. ``before_write`` is called with each temporary path before it is written (the GitHub
+    Action records them for its post step, so no temporary file is ever left behind unrecorded).
     """
-    written: list[Path] = []
+    transaction = _Transaction(files)
     try:
-        for file in files:
-            if before_write is not None:
-                before_write(file.path)
+        transaction.stage(before_write)
+        transaction.commit()
+        yield
+    except BaseException as exc:
+        transaction.rollback()
+        if isinstance(exc, EnkryptifyError) and files:
+            exc.message += " No secret file was left behind; nothing was exported."
+        raise
+    transaction.finish()
+
+
+class _Transaction:
+    def __init__(self, files: tuple[SecretFile, ...]) -> None:
+        self.files = files
+        self.folders: list[Path] = []  # made by this run, outermost first
+        self.staged: dict[Path, Path] = {}  # target -> temporary file
+        self.committed: list[tuple[Path, Path | None]] = []  # (target, backup of what it replaced)
+
+    def stage(self, before_write: Callable[[Path], None] | None) -> None:
+        for file in self.files:
+            self._make_folder(file)
             try:
-                file.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd, name = tempfile.mkstemp(prefix=".enkryptify-", dir=file.path.parent)  # created 0600
+            except OSError as exc:
+                raise _write_error(file, exc) from None
+            temp = Path(name)
+            self.staged[file.path] = temp
+            try:
+                if before_write is not None:
+                    before_write(temp)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(file.data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                raise _write_error(file, exc) from None
+
+    def commit(self) -> None:
+        for file in self.files:
+            target, temp = file.path, self.staged[file.path]
+            backup: Path | None = None
+            try:
+                if os.path.lexists(target):
+                    backup = target.with_name(f".enkryptify-backup-{os.getpid()}-{target.name}")
+                    _keep(target, backup)
+                os.replace(temp, target)
+            except OSError as exc:
+                if backup is not None:
+                    self.committed.append((target, backup))  # restore whatever _keep moved aside
+                raise _write_error(file, exc) from None
+            del self.staged[target]
+            self.committed.append((target, backup))
+
+    def rollback(self) -> None:
+        for target, backup in reversed(self.committed):
+            with contextlib.suppress(OSError):
+                if backup is not None and os.path.lexists(backup):
+                    os.replace(backup, target)
+                else:
+                    target.unlink()
+        remove_files(list(self.staged.values()))
+        for folder in reversed(self.folders):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    def finish(self) -> None:
+        remove_files([backup for _target, backup in self.committed if backup is not None])
+
+    def _make_folder(self, file: SecretFile) -> None:
+        missing = [p for p in [file.path.parent, *file.path.parent.parents] if not os.path.lexists(p)]
+        for folder in reversed(missing):
+            try:
+                folder.mkdir(mode=0o700)
+            except FileExistsError:
+                continue
             except OSError as exc:
                 raise ExportError(
                     f"Cannot create the folder for {file.name}'s file {file.path.parent}: {exc.strerror}.",
                     hint="Check the files option's PATH and that its folder is writable.",
                 ) from None
-            write_private_file(file.path, file.data)
-            written.append(file.path)
-    except BaseException as exc:
-        remove_files(written)
-        if isinstance(exc, EnkryptifyError) and written:
-            exc.message += f" The {len(written)} file(s) already written were removed; nothing was exported."
-        raise
+            self.folders.append(folder)
+
+
+def _keep(target: Path, backup: Path) -> None:
+    """Set the current ``target`` aside as ``backup``: a hard link (target stays), else a rename."""
+    with contextlib.suppress(FileNotFoundError):
+        backup.unlink()
+    try:
+        os.link(target, backup, follow_symlinks=False)
+    except OSError:
+        os.rename(target, backup)
+
+
+def _write_error(file: SecretFile, exc: OSError) -> ExportError:
+    return ExportError(
+        f"Cannot write {file.name}'s file {file.path}: {exc.strerror}.",
+        hint="Check the files option's PATH and that its folder is writable.",
+    )
 
 
 def remove_files(paths: list[Path]) -> None:

@@ -24,7 +24,7 @@ from ..errors import ExportError, UsageError, ValidationError
 from ..files import write_private_file
 from ..formats import render_dotenv
 from ..plan import ExportPlan
-from ..secret_files import SecretFile, remove_files, write_secret_files
+from ..secret_files import SecretFile, secret_files_written
 from ..select import is_encodable
 
 # Step outputs this action always sets; the runner's output names are case-insensitive.
@@ -201,29 +201,24 @@ def write_exports(
     """
     written: Path | None = None
     secret_paths = [file.path for file in exports.secret_files]
-    write_secret_files(exports.secret_files)
-    try:
+    with secret_files_written(exports.secret_files):  # a failure below removes them again
         if secret_paths:
             remember_secret_files(secret_paths)
         if exports.file_path is not None and exports.file_text is not None:
             exports.file_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             write_private_file(exports.file_path, exports.file_text)
             written = exports.file_path
-    except BaseException:
-        remove_files(secret_paths)
-        raise
-    try:
-        if written is not None:
-            remember_file(written)
-        _append(environ["GITHUB_OUTPUT"], exports.output_text)
-        if exports.env_text is not None:
-            _append(environ["GITHUB_ENV"], exports.env_text)
-    except BaseException:
-        if written is not None:
-            with contextlib.suppress(OSError):
-                written.unlink()
-        remove_files(secret_paths)
-        raise
+        try:
+            if written is not None:
+                remember_file(written)
+            _append(environ["GITHUB_OUTPUT"], exports.output_text)
+            if exports.env_text is not None:
+                _append(environ["GITHUB_ENV"], exports.env_text)
+        except BaseException:
+            if written is not None:
+                with contextlib.suppress(OSError):
+                    written.unlink()
+            raise
 
 
 def _append(path: str, text: str) -> None:

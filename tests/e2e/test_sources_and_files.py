@@ -336,3 +336,96 @@ def test_action_one_unwritable_file_exports_nothing(action_server, tmp_path: Pat
     assert run.exit_code == 7
     assert_action_run(run, secrets=SECRETS, expected_env=None, expected_outputs=None)
     assert not (dirs.workspace / "tls.pem").exists()
+
+
+COUNTING_CHILD = """
+import os, signal, sys
+count = 0
+def on_int(signum, frame):
+    global count
+    count += 1
+    if count == 1:
+        with open(os.environ["READY"], "w") as pipe:
+            pipe.write("got SIGINT\\n")
+def on_term(signum, frame):
+    with open(os.environ["RESULT"], "w") as out:
+        out.write(str(count))
+    sys.exit(0)
+signal.signal(signal.SIGINT, on_int)
+signal.signal(signal.SIGTERM, on_term)
+with open(os.environ["READY"], "w") as pipe:
+    pipe.write("started\\n")
+while True:
+    signal.pause()
+"""
+
+
+def test_the_terminal_check_sees_a_foreground_ctrl_c(tmp_path: Path) -> None:
+    """``child._terminal_sent_it`` is true for the session leader of a real pseudo-terminal, false without one."""
+    import fcntl
+    import pty
+    import termios
+
+    code = "from enkryptify_action.child import _terminal_sent_it as t; print(t())"
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    out = tmp_path / "out"
+    with open(out, "w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=slave, stdout=handle, preexec_fn=controlling_terminal, env=base_env()
+        )
+        assert process.wait(timeout=30) == 0
+    os.close(slave)
+    os.close(master)
+    assert out.read_text().strip() == "True"
+    plain = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    assert plain.stdout.strip() == "False"
+
+
+def test_run_with_files_passes_one_ctrl_c_to_the_child_once(server, tmp_path: Path) -> None:
+    """Ctrl-C on a terminal reaches the whole foreground group: ``run`` must not forward a second SIGINT.
+
+    The CLI runs as the session leader of a real pseudo-terminal; the test types Ctrl-C (0x03) into it,
+    then sends SIGTERM, which the CLI forwards after any SIGINT it would forward (signals are handled in
+    number order), so the child's count is final when SIGTERM arrives.
+    """
+    import fcntl
+    import pty
+    import termios
+
+    _fake, env = server
+    ready, result = tmp_path / "ready", tmp_path / "result"
+    os.mkfifo(ready)
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    argv = [sys.executable, "-m", "enkryptify_action", "run", *BOTH, "--files", "TLS_KEY=key.pem"]
+    process = subprocess.Popen(
+        [*argv, "--", sys.executable, "-c", COUNTING_CHILD],
+        env={**env, "READY": str(ready), "RESULT": str(result)},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        preexec_fn=controlling_terminal,
+    )
+    os.close(slave)
+    try:
+        with open(ready, encoding="utf-8") as pipe:
+            assert pipe.readline() == "started\n"
+        os.write(master, b"\x03")  # Ctrl-C: the terminal signals the foreground process group
+        with open(ready, encoding="utf-8") as pipe:
+            assert pipe.readline() == "got SIGINT\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    assert result.read_text() == "1", "the child received Ctrl-C twice"

@@ -9,7 +9,7 @@ import pytest
 
 from enkryptify_action.errors import ExportError, NotFoundError, UsageError, ValidationError
 from enkryptify_action.plan import ExportItem, ExportPlan, Secret, Target
-from enkryptify_action.secret_files import FileSpec, parse_file_specs, plan_files, write_secret_files
+from enkryptify_action.secret_files import FileSpec, parse_file_specs, plan_files, secret_files_written
 from enkryptify_action.sources import Source, check_exclusive, combined_target, merge, parse_sources
 
 
@@ -97,6 +97,57 @@ def test_write_secret_files_is_all_or_nothing(tmp_path: Path) -> None:
     (tmp_path / "blocker").write_text("file")
     plan = plan_of(A="a", B="b")
     _new, files = plan_files(plan, parse_file_specs("A=ok/a\nB=blocker/b"), place=lambda raw: tmp_path / raw)
-    with pytest.raises(ExportError, match="removed"):
-        write_secret_files(files)
-    assert not (tmp_path / "ok" / "a").exists()
+    with pytest.raises(ExportError, match="left behind"), secret_files_written(files):
+        pass
+    assert list(tmp_path.iterdir()) == [tmp_path / "blocker"], "a file or a folder made for it was left behind"
+
+
+def test_a_failure_after_the_files_puts_back_what_they_replaced(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"the user's own a")
+    _new, files = plan_files(
+        plan_of(A="new a", B="new b"), parse_file_specs("A=a\nB=sub/b"), place=lambda r: tmp_path / r
+    )
+    with pytest.raises(ExportError), secret_files_written(files):
+        assert (tmp_path / "a").read_bytes() == b"new a" and (tmp_path / "sub" / "b").read_bytes() == b"new b"
+        raise ExportError("the output could not be written")
+    assert (tmp_path / "a").read_bytes() == b"the user's own a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"], "a temporary, backup or new file was left"
+
+
+def test_success_leaves_no_backup_or_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"old")
+    _new, files = plan_files(plan_of(A="new"), parse_file_specs("A=a  # a comment"), place=lambda r: tmp_path / r)
+    with secret_files_written(files):
+        pass
+    assert [p.name for p in tmp_path.iterdir()] == ["a"] and (tmp_path / "a").read_bytes() == b"new"
+    assert oct((tmp_path / "a").stat().st_mode & 0o777) == oct(0o600)
+
+
+class RecordingChild:
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def send_signal(self, signum: int) -> None:
+        self.sent.append(signum)
+
+
+def test_run_signals_by_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the child: end the run; while starting it: hold; while it runs: pass on, but not Ctrl-C twice."""
+    import signal
+
+    from enkryptify_action import child
+
+    signals = child._Signals()
+    with pytest.raises(child.Interrupted):
+        signals(signal.SIGTERM, None)
+    signals.starting = True
+    signals(signal.SIGTERM, None)
+    assert signals.pending == [signal.SIGTERM]
+    recording = RecordingChild()
+    signals.child = recording  # type: ignore[assignment]
+    monkeypatch.setattr(child, "_terminal_sent_it", lambda: True)
+    signals(signal.SIGINT, None)
+    signals(signal.SIGTERM, None)
+    monkeypatch.setattr(child, "_terminal_sent_it", lambda: False)
+    signals(signal.SIGINT, None)
+    assert recording.sent == [signal.SIGTERM, signal.SIGINT]
