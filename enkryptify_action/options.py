@@ -28,6 +28,16 @@ EVERYWHERE = frozenset({CLI, GITHUB, GITLAB})
 
 Value = str | bool | int | float
 
+# The config file is repository content: a branch or pull request can edit it. So it may choose which of
+# the token's secrets are fetched and how they are named, but never anything that decides where the
+# credentials go, what is trusted, or what later steps run: those options are workflow-only.
+WORKFLOW_ONLY_RULE = (
+    "A workflow-only option decides where the token goes, what is trusted or what later steps are given; "
+    "the config file is repository content that a branch can edit, so only the workflow sets it "
+    "(an action input, a command-line flag, a component input or an ENKRYPTIFY_* variable)."
+)
+WORKFLOW_ONLY_NOTE = "Workflow-only: a config file may not set it."
+
 
 @dataclass(frozen=True, slots=True)
 class Option:
@@ -40,9 +50,14 @@ class Option:
     choices: tuple[str, ...] = ()
     platforms: frozenset[str] = EVERYWHERE
     env: str = ""  # defaults to ENKRYPTIFY_<UPPER_SNAKE>
-    in_config_file: bool = True
+    workflow_only: bool = False  # see WORKFLOW_ONLY_RULE: never read from the config file
     minimum: float | None = None
     maximum: float | None = None
+
+    @property
+    def in_config_file(self) -> bool:
+        """Whether ``.enkryptify.yml`` may set it (every option that is not workflow-only)."""
+        return not self.workflow_only
 
     @property
     def dest(self) -> str:
@@ -73,7 +88,7 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "Enkryptify API token (ek_live_...). Empty: read ENKRYPTIFY_TOKEN from the environment.",
         env="ENKRYPTIFY_TOKEN",
-        in_config_file=False,
+        workflow_only=True,
         platforms=frozenset({CLI, GITHUB}),
     ),
     Option(
@@ -121,6 +136,7 @@ OPTIONS: tuple[Option, ...] = (
         Kind.BOOL,
         False,
         "Allow names such as PATH, LD_PRELOAD, NODE_OPTIONS or GITHUB_* that can hijack later steps.",
+        workflow_only=True,
     ),
     Option(
         "parse-json",
@@ -141,6 +157,7 @@ OPTIONS: tuple[Option, ...] = (
         "exchange",
         "exchange: trade the token for a 15-minute JWT first; direct: send the token itself.",
         choices=("exchange", "direct"),
+        workflow_only=True,
     ),
     Option(
         "api-url",
@@ -148,8 +165,15 @@ OPTIONS: tuple[Option, ...] = (
         "https://api.enkryptify.com",
         "Enkryptify API base URL (https; plain http only to loopback).",
         env="ENKRYPTIFY_API_URL",
+        workflow_only=True,
     ),
-    Option("ca-cert", Kind.STRING, "", "Extra CA certificate to trust: a PEM file path or PEM text."),
+    Option(
+        "ca-cert",
+        Kind.STRING,
+        "",
+        "Extra CA certificate to trust: a PEM file path or PEM text.",
+        workflow_only=True,
+    ),
     Option(
         "timeout",
         Kind.FLOAT,
@@ -171,7 +195,7 @@ OPTIONS: tuple[Option, ...] = (
         Kind.STRING,
         "",
         "Config file path. Empty: .enkryptify.yml in the working directory, if present.",
-        in_config_file=False,
+        workflow_only=True,
     ),
     # --- GitHub exports --------------------------------------------------------------------------
     Option(
@@ -180,6 +204,7 @@ OPTIONS: tuple[Option, ...] = (
         True,
         "Export secrets as environment variables for later steps (GITHUB_ENV).",
         platforms=frozenset({GITHUB}),
+        workflow_only=True,
     ),
     Option(
         "export-outputs",
@@ -187,6 +212,7 @@ OPTIONS: tuple[Option, ...] = (
         False,
         "Also set one step output per secret.",
         platforms=frozenset({GITHUB}),
+        workflow_only=True,
     ),
     Option(
         "export-file",
@@ -194,6 +220,7 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "Also write a dotenv file (0600) at this path under the workspace or RUNNER_TEMP.",
         platforms=frozenset({GITHUB}),
+        workflow_only=True,
     ),
     Option(
         "summary",
@@ -201,6 +228,7 @@ OPTIONS: tuple[Option, ...] = (
         True,
         "Write a step summary table of exported names (never values).",
         platforms=frozenset({GITHUB}),
+        workflow_only=True,
     ),
     Option(
         "dry-run",

@@ -32,7 +32,15 @@ import yaml  # noqa: E402
 
 from enkryptify_action import client, errors, select  # noqa: E402
 from enkryptify_action.github.action_yml import OUTPUTS, input_default  # noqa: E402
-from enkryptify_action.options import CLI, GITHUB, GITLAB, OPTIONS, Option, for_platform  # noqa: E402
+from enkryptify_action.options import (  # noqa: E402
+    CLI,
+    GITHUB,
+    GITLAB,
+    OPTIONS,
+    WORKFLOW_ONLY_RULE,
+    Option,
+    for_platform,
+)
 from enkryptify_action.plan import Secret, Target  # noqa: E402
 from enkryptify_action.select import DANGEROUS_NAMES, DANGEROUS_PREFIXES, build_plan  # noqa: E402
 
@@ -79,7 +87,7 @@ def options_table() -> str:
             f"`{o.env_var}`",
             code(o.default_text()),
             ", ".join(where[p] for p in (CLI, GITHUB, GITLAB) if p in o.platforms),
-            "yes" if o.in_config_file else "no",
+            "no (workflow-only)" if o.workflow_only else "yes",
             described(o),
         )
         for o in OPTIONS
@@ -91,10 +99,11 @@ def action_inputs_table() -> str:
     """Effective defaults: action.yml leaves option inputs empty so ENKRYPTIFY_* and the config file apply."""
     rows = [(f"`{o.name}`", code(o.default_text()), described(o)) for o in for_platform(GITHUB)]
     only_inputs = [o.name for o in for_platform(GITHUB) if input_default(o) == o.default_text() and o.default_text()]
-    not_in_file = [o.name for o in for_platform(GITHUB) if not o.in_config_file]
+    not_in_file = [o.name for o in for_platform(GITHUB) if o.workflow_only and o.name not in only_inputs]
     note = (
-        "An input left empty falls back to its `ENKRYPTIFY_*` variable, then the config file (except "
-        + " and ".join(f"`{n}`" for n in not_in_file)
+        "An input left empty falls back to its `ENKRYPTIFY_*` variable, then the config file (except the "
+        "workflow-only "
+        + ", ".join(f"`{n}`" for n in not_in_file)
         + "), then the default shown; action.yml declares these inputs with an empty default for that reason. "
         + ", ".join(f"`{n}`" for n in only_inputs[:-1])
         + f" and `{only_inputs[-1]}` carry their defaults in action.yml, so the input always decides.\n\n"
@@ -119,6 +128,14 @@ def component_inputs_table() -> str:
             description += " One of: " + ", ".join(f"`{c}`" for c in spec["options"]) + "."
         rows.append((f"`{name}`", code(text), cell(description)))
     return table(("Input", "Default", "What it does"), rows)
+
+
+def workflow_only() -> str:
+    names = ", ".join(f"`{o.name}`" for o in OPTIONS if o.workflow_only)
+    return (
+        f"{WORKFLOW_ONLY_RULE} Workflow-only options: {names}. A config file that sets one is refused "
+        "before any request (exit 2), naming the key and where to set it instead."
+    )
 
 
 def exit_codes_table() -> str:
@@ -329,8 +346,24 @@ TROUBLES: tuple[Trouble, ...] = (
         "config.py",
         errors.UsageError,
         "Unknown key(s) in config file …: ….",
-        "A typo in `.enkryptify.yml`, or `token:` (the token never goes in a config file).",
-        "Valid keys: …. The token never goes in a config file.",
+        "A typo in `.enkryptify.yml`.",
+        "Valid keys: ….",
+    ),
+    Trouble(
+        "config.py",
+        errors.UsageError,
+        "Config file … sets …, which only the workflow may set",
+        "`.enkryptify.yml` sets a workflow-only option such as `api-url`, `ca-cert` or `token` (a branch could "
+        "redirect the token).",
+        "Remove it from the config file and set it in the workflow instead: ….",
+    ),
+    Trouble(
+        "config.py",
+        errors.UsageError,
+        "Config file … uses a YAML alias (*name) at line ….",
+        "An anchor and alias (`&a` … `*a`, or a `<<:` merge key): refused, like files over 64 KiB or nested over "
+        "16 levels.",
+        "Write the value out in full: aliases are not accepted in a config file.",
     ),
     Trouble(
         "config.py",
@@ -469,6 +502,7 @@ GENERATORS = {
     "action-inputs": action_inputs_table,
     "action-outputs": action_outputs_table,
     "component-inputs": component_inputs_table,
+    "workflow-only": workflow_only,
     "exit-codes": exit_codes_table,
     "dangerous-names": dangerous_names,
     "selection-example": selection_example,
