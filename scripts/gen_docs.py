@@ -6,7 +6,7 @@ everything outside the markers is hand-written and left alone. Regions:
 - ``options``, ``action-inputs``, ``action-outputs``, ``component-inputs``: from the options table
   (``enkryptify_action/options.py``), action.yml's outputs and the component template's ``spec:inputs``;
 - ``exit-codes``: ``errors.EXIT_CODES``;
-- ``dangerous-names``: ``select.DANGEROUS_NAMES`` and ``DANGEROUS_PREFIXES``;
+- ``dangerous-names``: ``dangerous.RULE`` and ``dangerous.FAMILIES``;
 - ``troubleshooting``: the HTTP hints (``client.HINTS``) plus ``TROUBLES`` below, each of whose message and
   hint must appear in a ``raise`` of the named error class in the named module (checked here, on every run);
 - ``example PATH``: the file at PATH as a fenced code block (the GitLab examples, which the gitlab-ci-local
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from enkryptify_action import client, errors, select  # noqa: E402
+from enkryptify_action import client, dangerous, errors, select  # noqa: E402
 from enkryptify_action.github.action_yml import OUTPUTS, input_default  # noqa: E402
 from enkryptify_action.options import (  # noqa: E402
     CLI,
@@ -42,7 +42,7 @@ from enkryptify_action.options import (  # noqa: E402
     for_platform,
 )
 from enkryptify_action.plan import Secret, Target  # noqa: E402
-from enkryptify_action.select import DANGEROUS_NAMES, DANGEROUS_PREFIXES, build_plan  # noqa: E402
+from enkryptify_action.select import build_plan  # noqa: E402
 
 PACKAGE = ROOT / "enkryptify_action"
 TEMPLATE = ROOT / "gitlab-component" / "templates" / "fetch-secrets.yml"
@@ -143,9 +143,21 @@ def exit_codes_table() -> str:
 
 
 def dangerous_names() -> str:
-    names = ", ".join(f"`{n}`" for n in sorted(DANGEROUS_NAMES))
-    prefixes = ", ".join(f"`{p}*`" for p in DANGEROUS_PREFIXES)
-    return f"Names refused (compared ignoring case): {names}; and every name starting with {prefixes}."
+    def listed(family: dangerous.Family) -> str:
+        parts = [f"`{n}`" for n in sorted(family.names)]
+        parts += [f"`{p}*`" for p in family.prefixes] + [f"`*{s}`" for s in family.suffixes]
+        return ", ".join(parts)
+
+    rows = [(cell(f.what), listed(f), "yes" if f.credentials_pass else "no") for f in dangerous.FAMILIES]
+    passing = ", ".join(f"`*{s}`" for s in dangerous.CREDENTIAL_SUFFIXES)
+    exempt = ", ".join(f"`{n}`" for n in sorted(dangerous.APPLICATION_NAMES))
+    return (
+        f"{dangerous.RULE} Names are compared ignoring case, after `prefix` and `name-case`.\n\n"
+        + table(("who reads them", "names refused", "credentials pass"), rows)
+        + f'\n\n"Credentials pass": in that family a name matched only by a prefix that ends in {passing} is '
+        "a credential, not a setting, and is exported (`NODE_AUTH_TOKEN`, `GH_TOKEN`, `TWINE_PASSWORD`); the "
+        f"settings that decide where it is sent stay refused. Always allowed: {exempt} (read by applications)."
+    )
 
 
 # --- worked examples, computed by the real selection code -------------------------------------------------
@@ -258,8 +270,9 @@ TROUBLES: tuple[Trouble, ...] = (
     Trouble(
         "select.py",
         errors.ValidationError,
-        "…: exporting … could hijack later steps (allow-dangerous-names)",
-        "A secret (after prefix and case) is named like `PATH`, `LD_PRELOAD` or `GITHUB_*`.",
+        "…: exporting … could hijack later steps (…; allow-dangerous-names)",
+        "A secret (after prefix and case) has a name a later program reads to load code, trust or fetch: "
+        "`PATH`, `LD_PRELOAD`, `PIP_INDEX_URL`, `*_PROXY`, `GITHUB_*` (see Dangerous names).",
         VARIABLE,
         shown=select.HINT_DANGEROUS,  # the hint joins one constant per kind of problem found
     ),

@@ -9,12 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from enkryptify_action.errors import EXIT_USAGE
+from enkryptify_action.dangerous import is_dangerous
+from enkryptify_action.errors import EXIT_USAGE, EXIT_VALIDATION, ValidationError
+from enkryptify_action.plan import Secret, Target
+from enkryptify_action.select import build_plan
 from tests.e2e.cli_helpers import base_env, run_cli
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.server import serve_fake
 
 TOKEN = "ek_live_round2_0123456789abcdef"
+TARGET = Target("acme", "web-app", "production", "env-1")
 
 
 def _fake() -> FakeEnkryptify:
@@ -74,3 +78,59 @@ def test_r2_5_bad_config_files_exit_2_not_1(tmp_path: Path, content: bytes) -> N
     assert result.returncode == EXIT_USAGE, result.stderr
     assert "internal error" not in result.stderr and "Config file" in result.stderr
     assert fake.requests == []
+
+
+# --- R2-4: the dangerous-name guard by family -------------------------------------------------------------
+
+REFUSED_NOW = (
+    # the names the review found passing, then more of each family
+    "SSLKEYLOGFILE", "PIP_INDEX_URL", "NPM_CONFIG_REGISTRY", "GOPROXY", "GOFLAGS", "DOTNET_STARTUP_HOOKS",
+    "PYTHONUSERBASE", "AWS_ENDPOINT_URL", "GH_HOST", "DOCKER_AUTH_CONFIG",
+    "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_CONFIG_FILE", "npm_config_userconfig", "YARN_NPM_REGISTRY_SERVER",
+    "UV_INDEX_URL", "POETRY_REPOSITORIES_X_URL", "BUNDLE_MIRROR__HTTPS", "CARGO_REGISTRIES_X_INDEX", "RUSTC_WRAPPER",
+    "RUSTUP_DIST_SERVER", "GONOSUMDB", "GOTOOLCHAIN", "GOCACHEPROG", "CGO_LDFLAGS", "TWINE_REPOSITORY_URL",
+    "PYTHONBREAKPOINT", "PYTHONSAFEPATH", "NODE_REPL_EXTERNAL_MODULE", "NODE_USE_ENV_PROXY", "RUBYGEMS_HOST", "PERL5DB",
+    "PHPRC", "PHP_INI_SCAN_DIR", "LUA_INIT", "JAVA_HOME", "JAVA_OPTS", "MAVEN_OPTS", "CORECLR_PROFILER",
+    "COMPlus_EnableDiagnostics", "DOTNET_ADDITIONAL_DEPS", "R_PROFILE_USER", "VIMINIT",
+    "GLIBC_TUNABLES", "GCONV_PATH", "HOSTALIASES", "BASH_LOADABLES_PATH", "ZDOTDIR", "XDG_CONFIG_HOME", "PS1",
+    "OPENSSL_CONF", "AWS_CA_BUNDLE", "VAULT_SKIP_VERIFY", "GNUPGHOME", "SSH_AUTH_SOCK",
+    "GRPC_PROXY", "RSYNC_PROXY", "SOCKS5_SERVER",
+    "LESSOPEN", "MANPAGER", "GH_PAGER", "AWS_PAGER", "KUBE_EDITOR", "SSH_ASKPASS", "SUDO_ASKPASS",
+    "CC", "MAKEFLAGS", "MAKEFILES", "CMAKE_TOOLCHAIN_FILE", "PKG_CONFIG_LIBDIR",
+    "AWS_ENDPOINT_URL_S3", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE",
+    "GH_CONFIG_DIR", "GLAB_CONFIG_DIR", "KUBERNETES_SERVICE_HOST", "TF_CLI_CONFIG_FILE", "TF_CLI_ARGS",
+    "VAULT_ADDR", "CONTAINERS_REGISTRIES_CONF", "REGISTRY_AUTH_FILE", "BUILDKIT_HOST", "HELM_PLUGINS",
+)  # fmt: skip
+STILL_EXPORTED = (
+    # credentials and application settings users keep in Enkryptify
+    "DATABASE_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "NPM_TOKEN",
+    "NODE_AUTH_TOKEN", "NODE_ENV", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "TWINE_USERNAME", "TWINE_PASSWORD",
+    "CARGO_REGISTRY_TOKEN", "UV_PUBLISH_TOKEN", "YARN_NPM_AUTH_TOKEN", "MAVEN_PASSWORD", "DOCKER_USERNAME",
+    "DOCKER_PASSWORD", "STRIPE_SECRET_KEY", "DB_HOST", "REDIS_URL", "SSH_PRIVATE_KEY", "SENTRY_DSN", "JWT_SECRET",
+    "SLACK_WEBHOOK_URL", "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_AUTH_ACCESS_TOKEN", "TF_VAR_db_password",
+    "ARM_CLIENT_SECRET", "VAULT_TOKEN", "PATHWAY", "HOMEPAGE", "CIRCLE", "API_KEY", "CORS_ORIGIN", "LESSON",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", REFUSED_NOW)
+def test_r2_4_names_that_load_code_trust_or_fetch_are_refused(name: str) -> None:
+    """R2-4: each of these passed the old list-based guard (the first ten are the review's own examples)."""
+    with pytest.raises(ValidationError) as caught:
+        build_plan([Secret(name, "v")], TARGET)
+    assert f"exporting {name} could hijack later steps (" in caught.value.message
+    assert caught.value.exit_code == EXIT_VALIDATION
+    assert build_plan([Secret(name, "v")], TARGET, allow_dangerous_names=True).as_dict() == {name: "v"}
+
+
+@pytest.mark.parametrize("name", STILL_EXPORTED)
+def test_r2_4_credentials_and_application_settings_still_pass(name: str) -> None:
+    assert not is_dangerous(name)
+    assert build_plan([Secret(name, "v")], TARGET).as_dict() == {name: "v"}
+
+
+def test_r2_4_the_family_is_named_in_the_refusal() -> None:
+    with pytest.raises(ValidationError) as caught:
+        build_plan([Secret("PIP_INDEX_URL", "https://evil.example/simple"), Secret("HTTPS_PROXY", "x")], TARGET)
+    assert "(package managers; allow-dangerous-names)" in caught.value.message
+    assert "(proxies; allow-dangerous-names)" in caught.value.message
+    assert "https://evil.example" not in caught.value.message
