@@ -5,6 +5,9 @@ everything outside the markers is hand-written and left alone. Regions:
 
 - ``options``, ``action-inputs``, ``action-outputs``, ``component-inputs``: from the options table
   (``enkryptify_action/options.py``), action.yml's outputs and the component template's ``spec:inputs``;
+- ``workflow-only``: ``options.WORKFLOW_ONLY_RULE`` and the options marked ``workflow_only``;
+- ``trust-model``: ``TRUST_MODEL`` below, with the workflow-only options and the dangerous-name rule filled in
+  (README.md and SECURITY.md carry the same table);
 - ``exit-codes``: ``errors.EXIT_CODES``;
 - ``dangerous-names``: ``dangerous.RULE`` and ``dangerous.FAMILIES``;
 - ``troubleshooting``: the HTTP hints (``client.HINTS``) plus ``TROUBLES`` below, each of whose message and
@@ -46,7 +49,7 @@ from enkryptify_action.select import build_plan  # noqa: E402
 
 PACKAGE = ROOT / "enkryptify_action"
 TEMPLATE = ROOT / "gitlab-component" / "templates" / "fetch-secrets.yml"
-DOCS = (ROOT / "README.md", ROOT / "gitlab-component" / "README.md")
+DOCS = (ROOT / "README.md", ROOT / "gitlab-component" / "README.md", ROOT / "SECURITY.md")
 REGION = re.compile(
     r"(?P<begin><!-- BEGIN GENERATED: (?P<name>[^>]+?) -->)(?P<body>.*?)(?P<end><!-- END GENERATED: (?P=name) -->)",
     re.DOTALL,
@@ -136,6 +139,61 @@ def workflow_only() -> str:
         f"{WORKFLOW_ONLY_RULE} Workflow-only options: {names}. A config file that sets one is refused "
         "before any request (exit 2), naming the key and where to set it instead."
     )
+
+
+# Who controls what, and what each can and cannot make the action do (README.md and SECURITY.md).
+TRUST_MODEL: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "**Workflow author** (trusted)",
+        "The workflow or pipeline file, CI secrets and variables, action and component inputs, CLI flags, "
+        "`ENKRYPTIFY_*` variables.",
+        "Everything the token allows: which token and API (`api-url`), which extra CA (`ca-cert`), `auth`, whether "
+        "dangerous names are allowed, where the secrets go (`GITHUB_ENV`, outputs, `export-file`, the dotenv "
+        "report, a `run` child). The workflow-only options are theirs alone: {workflow_only}.",
+        "Turn TLS verification off, send the token over plain `http://` to a host that is not loopback, follow a "
+        "redirect with the token, write `export-file` outside the workspace or `RUNNER_TEMP`, pass `NODE_OPTIONS` "
+        "through `GITHUB_ENV`.",
+    ),
+    (
+        "**Repository contents** (untrusted: any branch or pull request can change them)",
+        "`.enkryptify.yml` (or the file `config` names) and every other checked-out file.",
+        "Choose which of the token's secrets are fetched and how they are named (`workspace`, `project`, "
+        "`environment`, `environments:`, `secrets`, `prefix`, `name-case`, `invalid-names`, `parse-json`, "
+        "`personal-values`) and `timeout`, `retries`, `max-variables`, `dry-run`. Scope the token to what such "
+        "a branch may select.",
+        "Set a workflow-only option: the run stops before any request (exit 2), so it cannot redirect the token, "
+        "add a CA, allow dangerous names, pick the export file or where exports go. Nor exhaust memory or crash "
+        "the parser: 64 KiB, UTF-8, no YAML aliases, 16 levels at most, exit 2 for anything else.",
+    ),
+    (
+        "**The Enkryptify workspace** (its members: secret names and values; workspace, project and environment names)",
+        "The names and values the token can read.",
+        "Decide the values later steps receive under the names the workflow selected: that is the point.",
+        "Export a name that makes a later program load code, trust another party or fetch from elsewhere "
+        "({dangerous_rule_short}; exit 6 unless the workflow allows it); write a file command, a second variable "
+        "or a line a shell runs (random delimiters, validated names; a dotenv value that `sh`, `bash` and the "
+        "dotenv readers would not read back exactly is refused, exit 6); put a value in a log line.",
+    ),
+    (
+        "**The API server** (untrusted answers; whoever answers at `api-url`)",
+        "Status codes, headers, bodies and timing of every answer.",
+        "Refuse, fail or delay the run (every failure has its documented exit code and hint); "
+        "it receives the token, because the workflow chose it.",
+        "Send the token elsewhere (no redirects are followed); show the token or a JWT in a message (server "
+        "messages are sanitized to one printable line); exhaust memory (bodies capped at 64 MiB); anything "
+        "the workspace cannot, since its names and values pass the same checks.",
+    ),
+)
+
+
+def trust_model() -> str:
+    workflow_only = ", ".join(f"`{o.name}`" for o in OPTIONS if o.workflow_only)
+    rule = "see the dangerous-name guard in README.md"
+    rows = [
+        tuple(cell(text.format(workflow_only=workflow_only, dangerous_rule_short=rule)) for text in row)
+        for row in TRUST_MODEL
+    ]
+    return table(("who", "controls", "can make the action", "cannot make the action"), rows)
 
 
 def exit_codes_table() -> str:
@@ -305,6 +363,14 @@ TROUBLES: tuple[Trouble, ...] = (
         "export-file … is outside the workspace and RUNNER_TEMP.",
         "The path points outside the job's workspace and temp folder.",
         "Use a path such as .env.ci (in the workspace) or ${{ runner.temp }}/secrets.env.",
+    ),
+    Trouble(
+        "formats.py",
+        errors.ValidationError,
+        "… secret(s) cannot be written as dotenv exactly: ",
+        "`pull --format dotenv` or `export-file` with a value that `sh`/`bash` and the dotenv readers would not "
+        "read back the same (a `'` with `$` or a backtick, `${`, a carriage return): sourcing it could run code.",
+        "Use --format shell",
     ),
     Trouble(
         "sinks/gitlab.py",
@@ -516,6 +582,7 @@ GENERATORS = {
     "action-outputs": action_outputs_table,
     "component-inputs": component_inputs_table,
     "workflow-only": workflow_only,
+    "trust-model": trust_model,
     "exit-codes": exit_codes_table,
     "dangerous-names": dangerous_names,
     "selection-example": selection_example,

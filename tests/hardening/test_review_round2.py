@@ -5,17 +5,25 @@ Each test here failed on the code before the fix it names (R2-n is the row in RE
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
 from pathlib import Path
 
+import dotenv
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from enkryptify_action.dangerous import is_dangerous
 from enkryptify_action.errors import EXIT_USAGE, EXIT_VALIDATION, ValidationError
-from enkryptify_action.plan import Secret, Target
+from enkryptify_action.formats import dotenv_problem, render_dotenv
+from enkryptify_action.plan import ExportItem, ExportPlan, Secret, Target
 from enkryptify_action.select import build_plan
 from tests.e2e.cli_helpers import base_env, run_cli
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.server import serve_fake
+from tests.hardening.profiles import scaled
 
 TOKEN = "ek_live_round2_0123456789abcdef"
 TARGET = Target("acme", "web-app", "production", "env-1")
@@ -134,3 +142,82 @@ def test_r2_4_the_family_is_named_in_the_refusal() -> None:
     assert "(package managers; allow-dangerous-names)" in caught.value.message
     assert "(proxies; allow-dangerous-names)" in caught.value.message
     assert "https://evil.example" not in caught.value.message
+
+
+# --- R2-2: dotenv values read back exactly by sh, bash and python-dotenv, or refused ------------------------
+
+MARKER = "pwned"  # what a command substitution in a value would create in the shell's working directory
+PIECES = st.sampled_from(
+    ["'", '"', "`", "$", "$(", ")", "{", "}", "${", "\\", "!", "\n", "\r", " ", "#", "=", ";", "&", "|", "*", "~",
+     "\t", "\\n", "\\'", '\\"', "'\\''", "$HOME", "${HOME}", f"$(touch {MARKER})", f"`touch {MARKER}`",
+     "!!", "\u00e4", "\U0001f511", "\u2028", "\x85", "\x0b", "\x0c", "\x1f", "a", "Z", "0", "_", "-"]
+)  # fmt: skip
+DOTENV_VALUES = st.lists(st.lists(PIECES, max_size=14).map("".join), min_size=1, max_size=30)
+
+
+def _expected_refusal(value: str) -> bool:
+    """The documented rule (formats.dotenv_problem), restated: a CR, or no quoting fits."""
+    single_ok = "'" not in value and "\\" not in value and "${" not in value
+    double_ok = "$" not in value and "`" not in value and not value.endswith("\\")
+    return "\r" in value or not (single_ok or double_ok)
+
+
+def _source(shell: str, folder: Path) -> dict[bytes, bytes]:
+    """``set -a; . ./x.env`` in a real shell; the variables it then exports, as bytes."""
+    out = subprocess.run(
+        [shell, "-c", "set -a; . ./x.env; exec env -0"],
+        cwd=folder,
+        env={"PATH": os.environ["PATH"]},  # so a `touch` in a substitution would really run
+        capture_output=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    return dict(entry.split(b"=", 1) for entry in out.split(b"\0") if b"=" in entry)
+
+
+@scaled(bounded=40, long=2000)
+@given(DOTENV_VALUES)
+@example(["p'ss`id -un`w0rd", f"$(touch {MARKER})", f"`touch {MARKER}`", "it's", 'say "hi"\n\\', "${HOME}"])
+def test_r2_2_dotenv_reads_back_exactly_in_sh_bash_and_python_dotenv_or_is_refused(values: list[str]) -> None:
+    """R2-2: the old writer put ``p'ss`id -un`w0rd`` in double quotes with only ``$`` escaped: sh ran ``id``."""
+    for value in values:
+        assert (dotenv_problem(value) is not None) is _expected_refusal(value), repr(value)
+    accepted = {f"V{i}": v for i, v in enumerate(values) if dotenv_problem(v) is None}
+    plan = ExportPlan(TARGET, tuple(ExportItem(name, value, name) for name, value in accepted.items()))
+    text = render_dotenv(plan)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "x.env").write_text(text, encoding="utf-8", newline="")
+        for shell in ("sh", "bash"):
+            got = _source(shell, folder)
+            for var, value in accepted.items():
+                assert got.get(var.encode()) == value.encode(), f"{shell} read {var} wrong"
+        assert not (folder / MARKER).exists(), "a value ran a command substitution"
+        read = dotenv.dotenv_values(folder / "x.env", encoding="utf-8")
+        assert dict(read) == accepted
+    refused = [f"V{i}" for i, v in enumerate(values) if dotenv_problem(v) is not None]
+    if refused:
+        mixed = ExportPlan(TARGET, tuple(ExportItem(f"V{i}", v, f"V{i}") for i, v in enumerate(values)))
+        with pytest.raises(ValidationError) as caught:
+            render_dotenv(mixed)
+        assert all(f"{var}: " in caught.value.message for var in refused)
+
+
+def test_r2_2_pull_dotenv_refuses_a_value_sh_would_run_naming_it(tmp_path: Path) -> None:
+    fake = FakeEnkryptify()
+    ws = fake.add_workspace("acme")
+    prj = fake.add_project(ws, "web-app", environments=("production",))
+    fake.add_secret(prj, "DB_PASSWORD", {"production": "p'ss`id -un`w0rd"})
+    fake.add_secret(prj, "API_KEY", {"production": "fine"})
+    fake.add_token(TOKEN)
+    with serve_fake(fake) as url:
+        env = base_env(ENKRYPTIFY_TOKEN=TOKEN, ENKRYPTIFY_API_URL=url)
+        where = ["--workspace", "acme", "--project", "web-app", "--env", "production"]
+        refused = run_cli(["pull", *where, "--output", str(tmp_path / "x.env")], env=env)
+        shell = run_cli(["pull", *where, "--format", "shell", "--output", "-"], env=env)
+    assert refused.returncode == EXIT_VALIDATION, refused.stderr
+    assert (
+        "DB_PASSWORD: no dotenv quoting reads it back the same" in refused.stderr and "--format shell" in refused.stderr
+    )
+    assert "w0rd" not in refused.stderr and not (tmp_path / "x.env").exists()
+    assert shell.returncode == 0 and "export DB_PASSWORD='p'\\''ss`id -un`w0rd'" in shell.stdout
