@@ -30,7 +30,10 @@ Value = str | bool | int | float
 
 # The config file is repository content: a branch or pull request can edit it. So it may choose which of
 # the token's secrets are fetched and how they are named, but never anything that decides where the
-# credentials go, what is trusted, or what later steps run: those options are workflow-only.
+# credentials go, what is trusted, or what later steps run: those options are workflow-only. export-env,
+# export-outputs and summary are too (action.yml gives them defaults, so a config file could never set them).
+# timeout, retries, max-variables and dry-run stay allowed: they only bound, shorten or stop a run (a branch
+# can make a job fail anyway) and never change where the token or the secrets go.
 WORKFLOW_ONLY_RULE = (
     "A workflow-only option decides where the token goes, what is trusted or what later steps are given; "
     "the config file is repository content that a branch can edit, so only the workflow sets it "

@@ -234,3 +234,24 @@ def test_a_config_file_at_the_limits_is_read(tmp_path: Path) -> None:
     (tmp_path / ".enkryptify.yml").write_text("secrets: " + "[" * 15 + "]" * 15 + "\n")
     with pytest.raises(UsageError, match="expected text"):  # 16 levels parse; the value is then the wrong type
         resolve(tmp_path)
+
+
+def test_help_action_yml_and_readme_say_which_options_are_workflow_only(capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from enkryptify_action import cli
+    from enkryptify_action.options import CLI, GITHUB, WORKFLOW_ONLY_NOTE, for_platform
+
+    assert cli.main(["pull", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for option in for_platform(CLI):
+        marked = f"[env {option.env_var}; workflow-only]" in help_text
+        assert marked is option.workflow_only, option.name
+    root = Path(__file__).resolve().parents[2]
+    inputs = yaml.safe_load((root / "action.yml").read_text(encoding="utf-8"))["inputs"]
+    for option in for_platform(GITHUB):
+        assert (WORKFLOW_ONLY_NOTE in inputs[option.name]["description"]) is option.workflow_only, option.name
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for option in OPTIONS:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{option.name}` | `{option.env_var}`"))
+        assert ("| no (workflow-only) |" in row) is option.workflow_only, option.name
