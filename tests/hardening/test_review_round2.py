@@ -23,6 +23,7 @@ from enkryptify_action.select import build_plan
 from tests.e2e.cli_helpers import base_env, run_cli
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.server import serve_fake
+from tests.github.action_harness import RunnerDirs, run_entrypoint
 from tests.hardening.profiles import scaled
 
 TOKEN = "ek_live_round2_0123456789abcdef"
@@ -63,6 +64,25 @@ def test_r2_1_a_branch_editing_the_config_file_cannot_redirect_or_widen(tmp_path
     assert f"ENKRYPTIFY_{key.replace('-', '_').upper()}" in result.stderr
     assert trusted.requests == [] and attacker.requests == []
     assert result.stdout == "" and "s3cret" not in result.stderr
+
+
+@pytest.mark.parametrize("hostile", ["api-url", "allow-dangerous-names"])
+def test_r2_1_the_action_with_a_hostile_config_file_sends_nothing_and_exports_nothing(
+    tmp_path: Path, hostile: str
+) -> None:
+    """R2-1 as the pull_request_target case: the workflow sets no api-url (or no allow-dangerous-names), the
+    checked-out PR's config file does. Before: the token went to the attacker, or BASH_ENV reached GITHUB_ENV."""
+    trusted, attacker = _fake(), _fake()
+    with serve_fake(trusted) as trusted_url, serve_fake(attacker) as attacker_url:
+        dirs = RunnerDirs(tmp_path)
+        config = f"api-url: {attacker_url}\n" if hostile == "api-url" else "allow-dangerous-names: true\n"
+        (dirs.workspace / ".enkryptify.yml").write_text("workspace: acme\nproject: web-app\n" + config)
+        inputs = {"environment": "production"} | ({} if hostile == "api-url" else {"api-url": trusted_url})
+        run = run_entrypoint(dirs.environ(inputs, extra={"ENKRYPTIFY_TOKEN": TOKEN}), cwd=dirs.workspace)
+    assert run.exit_code == EXIT_USAGE
+    assert any(f"sets {hostile}, which only the workflow may set" in a for a in run.annotations("error"))
+    assert trusted.requests == [] and attacker.requests == []
+    assert run.files["GITHUB_ENV"] == "" and run.files["GITHUB_OUTPUT"] == ""
 
 
 @pytest.mark.parametrize(
