@@ -45,7 +45,7 @@ bench: setup
 .PHONY: fuzz
 fuzz: setup
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/hardening/test_fuzz_github.py tests/hardening/test_fuzz_gitlab.py \
-		tests/hardening/test_fuzz_subprocess.py -p no:cacheprovider -q --hypothesis-show-statistics --durations=0
+		tests/hardening/test_fuzz_subprocess.py tests/hardening/test_review_round2.py -p no:cacheprovider -q --hypothesis-show-statistics --durations=0
 
 # Regenerate action.yml and the generated tables and examples in README.md and gitlab-component/README.md
 # (tests/github/test_units.py and tests/docs check them).

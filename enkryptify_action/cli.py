@@ -32,12 +32,14 @@ FORMATS = ("dotenv", "json", "shell", "gitlab")
 def _add_options(parser: argparse.ArgumentParser, *, dry_run: bool) -> None:
     import argparse
 
-    group = parser.add_argument_group("options (each also readable from ENKRYPTIFY_<NAME>)")
+    group = parser.add_argument_group(
+        "options (each also readable from ENKRYPTIFY_<NAME>; workflow-only ones never from the config file)"
+    )
     for option in for_platform(CLI):
         if option.name == "dry-run" and not dry_run:
             continue
         flags = [f"--{option.name}"] + (["--env"] if option.name == "environment" else [])
-        help_text = f"{option.description} [env {option.env_var}]"
+        help_text = f"{option.description} [env {option.env_var}{'; workflow-only' if option.workflow_only else ''}]"
         if option.default_text():
             help_text += f" (default: {option.default_text()})"
         if option.kind is Kind.BOOL:

@@ -17,11 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import UsageError
-from .options import BY_NAME, OPTIONS, Kind, Option, Value
+from .options import BY_NAME, CLI, GITHUB, GITLAB, OPTIONS, Kind, Option, Value
 from .secret_files import parse_file_specs
 from .sources import check_exclusive, parse_sources
 
 DEFAULT_CONFIG_FILE = ".enkryptify.yml"
+CONFIG_MAX_BYTES = 64 * 1024
+CONFIG_MAX_DEPTH = 16  # the deepest valid file is 2 levels (environments: and a secrets list)
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 _JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -115,29 +117,49 @@ def parse_value(option: Option, raw: object, source: str) -> Value:
 
 
 def load_config_file(path: Path) -> ConfigFile:
-    """Read a config file with ``yaml.safe_load``; unknown keys are an error listing the valid ones."""
+    """Read a config file: repository content, so untrusted input.
+
+    Bounded before parsing (``CONFIG_MAX_BYTES``, UTF-8), parsed with a safe loader that refuses aliases
+    and nesting deeper than ``CONFIG_MAX_DEPTH``; a workflow-only key or an unknown key is an error.
+    Every problem is a ``UsageError`` (exit 2), never a crash.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(CONFIG_MAX_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"Cannot read config file {path}: {exc.strerror}.", hint="Check the config option.") from None
-    import yaml  # only runs with a config file pay for it (about 10-25 ms of start-up)
-
+    if len(raw) > CONFIG_MAX_BYTES:
+        raise UsageError(
+            f"Config file {path} is larger than {CONFIG_MAX_BYTES // 1024} KiB.",
+            hint="A config file holds a few options and a branch mapping: check the config option.",
+        )
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UsageError(f"Config file {path} is not valid YAML{where}.") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"Config file {path} is not UTF-8 text (byte {exc.start + 1}).", hint="Save the file as UTF-8."
+        ) from None
+    data = _parse_yaml(text, path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise UsageError(f"Config file {path} must be a mapping of option names to values.")
-    allowed = sorted([o.name for o in OPTIONS if o.in_config_file] + ["environments"])
-    unknown = sorted(str(key) for key in data if key not in allowed)
+    keys = [str(key) for key in data]
+    workflow_only = [BY_NAME[k] for k in keys if k in BY_NAME and BY_NAME[k].workflow_only]
+    if workflow_only:
+        raise UsageError(
+            f"Config file {path} sets {', '.join(o.name for o in workflow_only)}, which only the workflow may set: "
+            "the config file is repository content that any branch can change.",
+            hint="Remove it from the config file and set it in the workflow instead: "
+            + "; ".join(f"{o.name} as {where_to_set(o)}" for o in workflow_only)
+            + ".",
+        )
+    allowed = sorted([o.name for o in OPTIONS if not o.workflow_only] + ["environments"])
+    unknown = sorted(k for k in keys if k not in allowed)
     if unknown:
         raise UsageError(
             f"Unknown key(s) in config file {path}: {', '.join(unknown)}.",
-            hint="Valid keys: " + ", ".join(allowed) + ". The token never goes in a config file.",
+            hint="Valid keys: " + ", ".join(allowed) + ".",
         )
     mapping = data.pop("environments", None) or {}
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
@@ -146,6 +168,61 @@ def load_config_file(path: Path) -> ConfigFile:
             hint="Example:\nenvironments:\n  main: production\n  release/*: staging",
         )
     return ConfigFile(path=path, values=dict(data), environments=tuple(mapping.items()))
+
+
+def where_to_set(option: Option) -> str:
+    """Where a workflow-only option is set instead: its input, flag and variable, on its platforms."""
+    places = []
+    if GITHUB in option.platforms:
+        places.append(f"the action input `{option.name}`")
+    if GITLAB in option.platforms:
+        places.append(f"the component input `{option.name}`")
+    if CLI in option.platforms:
+        places.append(f"the flag --{option.name}")
+    places.append(f"the variable {option.env_var}")
+    return ", ".join(places[:-1]) + " or " + places[-1]
+
+
+def _parse_yaml(text: str, path: Path) -> object:
+    """``yaml.safe_load`` without aliases and with a depth limit; any failure of the parser is exit 2."""
+    import yaml  # only runs with a config file pay for it (about 10-25 ms of start-up)
+
+    class BoundedLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent):
+                raise UsageError(
+                    f"Config file {path} uses a YAML alias (*name) at line {line}.",
+                    hint="Write the value out in full: aliases are not accepted in a config file.",
+                )
+            self.depth += 1
+            if self.depth > CONFIG_MAX_DEPTH:
+                raise UsageError(
+                    f"Config file {path} is nested more than {CONFIG_MAX_DEPTH} levels deep (line {line})."
+                )
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    loader: BoundedLoader | None = None
+    try:
+        loader = BoundedLoader(text)  # the reader checks the characters here already
+        return loader.get_single_data()
+    except UsageError:
+        raise
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise UsageError(f"Config file {path} is not valid YAML{where}.") from None
+    except Exception:  # the parser's other failures on hostile input (bad dates, 5,000-digit ints, ...)
+        raise UsageError(f"Config file {path} is not valid YAML: a value cannot be read.") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def resolve_settings(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+from .errors import ValidationError
 from .plan import ExportPlan
 
-_DOUBLE_QUOTE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "$": "\\$"})
+HINT_DOTENV = (
+    "Use --format shell (read it with eval, or `set -a; . file`), which carries every value exactly; or exclude "
+    "the secret with !NAME. On GitHub, export-file cannot carry it: use export-env or export-outputs."
+)
 
 
 def printable(text: str) -> str:
@@ -15,18 +19,67 @@ def printable(text: str) -> str:
     return text if text.isprintable() else "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def dotenv_value(value: str) -> str:
-    """Quote a value for a .env file read by docker compose, python-dotenv or ``set -a; . file``.
+def dotenv_problem(value: str) -> str | None:
+    """Why no dotenv quoting reads ``value`` back exactly in every reader the file is for, or None.
 
-    Single quotes are literal in all three, so they are used whenever the value allows it; otherwise
-    double quotes with backslash escapes (``\\n``, ``\\"``, ``\\\\``, ``\\$``).
+    The readers and what limits them:
+
+    - ``set -a; . file`` in POSIX sh (dash) and bash: single quotes are literal; double quotes expand ``$``,
+      backticks and ``\\`` before ``$ ` " \\`` and a newline.
+    - python-dotenv 1.2 (``dotenv_values``, tried here): interpolates ``${VAR}`` even inside single quotes,
+      decodes ``\\\\`` and ``\\'`` there, reads a carriage return as a newline, and takes an escaped final
+      backslash before the closing double quote for an escaped quote.
+    - docker compose (compose-spec/compose-go e70e961, dotenv/parser.go, read, not run): single quotes are
+      literal except that a backslash escapes the closing quote; double quotes decode ``\\\\`` and ``\\"``
+      and interpolate ``$``.
+
+    tests/hardening/test_review_round2.py checks the result against real sh, bash and python-dotenv.
     """
-    if "'" not in value and "\n" not in value and "\r" not in value:
+    if "\r" in value:
+        return "it contains a carriage return, which python-dotenv reads as a newline"
+    if _single_quotable(value) or _double_quotable(value):
+        return None
+    return (
+        "no dotenv quoting reads it back the same in sh, bash, docker compose and python-dotenv "
+        "(it has a ', a \\ or ${ together with $, a backtick or a final \\)"
+    )
+
+
+def _single_quotable(value: str) -> bool:
+    return "'" not in value and "\\" not in value and "${" not in value
+
+
+def _double_quotable(value: str) -> bool:
+    # python-dotenv's double-quote pattern reads the escaped final backslash (\\") as an escaped quote
+    return "$" not in value and "`" not in value and not value.endswith("\\")
+
+
+def dotenv_value(value: str) -> str:
+    """Quote a value for a .env file read by sh, bash, docker compose and python-dotenv alike.
+
+    Single quotes when the value allows (literal in all four); otherwise double quotes with only ``\\`` and
+    ``\"`` escaped, for a value without ``$``, a backtick or a final backslash. Newlines are written as they
+    are (all four read a quoted newline). A value ``dotenv_problem`` refuses raises ``ValueError``;
+    ``render_dotenv`` checks every value first.
+    """
+    problem = dotenv_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    if _single_quotable(value):
         return f"'{value}'"
-    return '"' + value.translate(_DOUBLE_QUOTE_ESCAPES) + '"'
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def render_dotenv(plan: ExportPlan) -> str:
+    """The plan as a dotenv file; every value no reader would read back exactly is refused first (exit 6)."""
+    refused = [(item.name, problem) for item in plan.items if (problem := dotenv_problem(item.value)) is not None]
+    if refused:
+        raise ValidationError(
+            f"{len(refused)} secret(s) cannot be written as dotenv exactly: "
+            + "; ".join(f"{name}: {problem}" for name, problem in refused)
+            + ".",
+            hint=HINT_DOTENV,
+        )
     return "".join(f"{item.name}={dotenv_value(item.value)}\n" for item in plan.items)
 
 

@@ -28,6 +28,19 @@ EVERYWHERE = frozenset({CLI, GITHUB, GITLAB})
 
 Value = str | bool | int | float
 
+# The config file is repository content: a branch or pull request can edit it. So it may choose which of
+# the token's secrets are fetched and how they are named, but never anything that decides where the
+# credentials go, what is trusted, or what later steps run: those options are workflow-only. export-env,
+# export-outputs and summary are too (action.yml gives them defaults, so a config file could never set them).
+# timeout, retries, max-variables and dry-run stay allowed: they only bound, shorten or stop a run (a branch
+# can make a job fail anyway) and never change where the token or the secrets go.
+WORKFLOW_ONLY_RULE = (
+    "A workflow-only option decides where the token goes, what is trusted or what later steps are given; "
+    "the config file is repository content that a branch can edit, so only the workflow sets it "
+    "(an action input, a command-line flag, a component input or an ENKRYPTIFY_* variable)."
+)
+WORKFLOW_ONLY_NOTE = "Workflow-only: a config file may not set it."
+
 
 @dataclass(frozen=True, slots=True)
 class Option:
@@ -40,9 +53,14 @@ class Option:
     choices: tuple[str, ...] = ()
     platforms: frozenset[str] = EVERYWHERE
     env: str = ""  # defaults to ENKRYPTIFY_<UPPER_SNAKE>
-    in_config_file: bool = True
+    workflow_only: bool = False  # see WORKFLOW_ONLY_RULE: never read from the config file
     minimum: float | None = None
     maximum: float | None = None
+
+    @property
+    def in_config_file(self) -> bool:
+        """Whether ``.enkryptify.yml`` may set it (every option that is not workflow-only)."""
+        return not self.workflow_only
 
     @property
     def dest(self) -> str:
@@ -73,7 +91,7 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "Enkryptify API token (ek_live_...). Empty: read ENKRYPTIFY_TOKEN from the environment.",
         env="ENKRYPTIFY_TOKEN",
-        in_config_file=False,
+        workflow_only=True,
         platforms=frozenset({CLI, GITHUB}),
     ),
     Option(
@@ -115,7 +133,7 @@ OPTIONS: tuple[Option, ...] = (
         "Secrets delivered as files, one per line: NAME=PATH or NAME:base64=PATH (0600); NAME then holds "
         "the file's absolute path.",
         platforms=frozenset({CLI, GITHUB}),
-        in_config_file=False,
+        workflow_only=True,  # it decides where secret files are written
     ),
     # --- naming ----------------------------------------------------------------------------------
     Option("prefix", Kind.STRING, "", "Prefix added to every exported name."),
@@ -138,6 +156,7 @@ OPTIONS: tuple[Option, ...] = (
         Kind.BOOL,
         False,
         "Allow names such as PATH, LD_PRELOAD, NODE_OPTIONS or GITHUB_* that can hijack later steps.",
+        workflow_only=True,
     ),
     Option(
         "parse-json",
@@ -159,7 +178,7 @@ OPTIONS: tuple[Option, ...] = (
         "exchange: trade the token for a 15-minute JWT first; direct: send the token itself; "
         "oidc (experimental): no token, trade the CI's OIDC ID token for a JWT.",
         choices=("exchange", "direct", "oidc"),
-        in_config_file=False,  # workflow-only: a repository file must not decide how the job authenticates
+        workflow_only=True,  # a repository file must not decide how the job authenticates
     ),
     Option(
         "oidc-audience",
@@ -167,7 +186,7 @@ OPTIONS: tuple[Option, ...] = (
         "enkryptify",
         "auth oidc on GitHub: the audience of the ID token requested from the runner.",
         platforms=frozenset({CLI, GITHUB}),
-        in_config_file=False,  # workflow-only: it decides which service the ID token is good for
+        workflow_only=True,  # it decides which service the ID token is good for
     ),
     Option(
         "api-url",
@@ -175,8 +194,15 @@ OPTIONS: tuple[Option, ...] = (
         "https://api.enkryptify.com",
         "Enkryptify API base URL (https; plain http only to loopback).",
         env="ENKRYPTIFY_API_URL",
+        workflow_only=True,
     ),
-    Option("ca-cert", Kind.STRING, "", "Extra CA certificate to trust: a PEM file path or PEM text."),
+    Option(
+        "ca-cert",
+        Kind.STRING,
+        "",
+        "Extra CA certificate to trust: a PEM file path or PEM text.",
+        workflow_only=True,
+    ),
     Option(
         "timeout",
         Kind.FLOAT,
@@ -198,7 +224,7 @@ OPTIONS: tuple[Option, ...] = (
         Kind.STRING,
         "",
         "Config file path. Empty: .enkryptify.yml in the working directory, if present.",
-        in_config_file=False,
+        workflow_only=True,
     ),
     # --- GitHub exports --------------------------------------------------------------------------
     Option(
@@ -207,6 +233,7 @@ OPTIONS: tuple[Option, ...] = (
         True,
         "Export secrets as environment variables for later steps (GITHUB_ENV).",
         platforms=frozenset({GITHUB}),
+        workflow_only=True,
     ),
     Option(
         "export-outputs",
@@ -214,6 +241,7 @@ OPTIONS: tuple[Option, ...] = (
         False,
         "Also set one step output per secret.",
         platforms=frozenset({GITHUB}),
+        workflow_only=True,
     ),
     Option(
         "export-file",
@@ -221,6 +249,7 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "Also write a dotenv file (0600) at this path under the workspace or RUNNER_TEMP.",
         platforms=frozenset({GITHUB}),
+        workflow_only=True,
     ),
     Option(
         "summary",
@@ -228,6 +257,7 @@ OPTIONS: tuple[Option, ...] = (
         True,
         "Write a step summary table of exported names (never values).",
         platforms=frozenset({GITHUB}),
+        workflow_only=True,
     ),
     Option(
         "dry-run",

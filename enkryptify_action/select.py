@@ -1,7 +1,8 @@
 """Selection and naming: turn fetched secrets into a validated ``ExportPlan``.
 
 Rules, in order: pick secrets by the ``secrets`` spec, flatten JSON objects (``parse-json``), add the
-prefix, apply the name case, fix or refuse invalid names, refuse dangerous names, refuse clashes.
+prefix, apply the name case, fix or refuse invalid names, refuse dangerous names (``dangerous.RULE``: a name a
+later program reads to decide what code to load, whom to trust or where to fetch from), refuse clashes.
 Every problem is collected and reported at once; nothing is exported unless all is well.
 """
 
@@ -12,51 +13,21 @@ import json
 import re
 from dataclasses import dataclass
 
+from .dangerous import family_of, is_dangerous
 from .errors import NotFoundError, UsageError, ValidationError
 from .plan import ExportItem, ExportPlan, Note, Secret, Target
 
 VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: "$" also matches before a final "\n"
 _SPEC_NAME = re.compile(r"^[^\s=!#]+$")
 
-# Names that let a secret hijack later steps (loader, shell, interpreter, proxy, CA and CI variables).
-DANGEROUS_NAMES = frozenset(
-    {
-        "PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "PS4", "PROMPT_COMMAND", "SHELLOPTS",
-        "BASHOPTS", "CDPATH", "GLOBIGNORE", "TMPDIR", "USER", "CI",
-        "NODE_OPTIONS", "NODE_PATH", "NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED",
-        "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONINSPECT", "PYTHONWARNINGS",
-        "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
-        "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
-        "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY",
-        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT",
-        "DOCKER_HOST", "DOCKER_CONFIG", "KUBECONFIG",
-    }
-)  # fmt: skip
-DANGEROUS_PREFIXES = (
-    "LD_",
-    "DYLD_",
-    "GIT_",
-    "GITHUB_",
-    "RUNNER_",
-    "ACTIONS_",
-    "CI_",
-    "GITLAB_",
-    "ENKRYPTIFY_",
-)
-
-
 HINT_DANGEROUS = (
-    "Rename it with ALIAS=NAME in the secrets option, exclude it with !NAME, or set a prefix; "
-    "set allow-dangerous-names: true only if you really mean to override it."
+    "Rename it with ALIAS=NAME in the secrets option or set a prefix (the new name must not end like *PATH, "
+    "*_PROXY or *_HOME either), or exclude it with !NAME; set allow-dangerous-names: true in the workflow "
+    "(never the config file) only if you really mean to override it."
 )
 HINT_CLASH = "Give one of them another name with ALIAS=NAME in the secrets option, or exclude one with !NAME."
 HINT_INVALID = "Rename with ALIAS=NAME, or set invalid-names: sanitize (the default) or skip."
 HINT_UNUSABLE = "Fix the value in Enkryptify, or exclude the secret with !NAME."
-
-
-def is_dangerous(name: str) -> bool:
-    upper = name.upper()
-    return upper in DANGEROUS_NAMES or upper.startswith(DANGEROUS_PREFIXES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +214,8 @@ def build_plan(
         elif name != source and not flattened:  # a flattened field is named by rule, not renamed
             renamed.append(Note(source, name, "renamed"))
         if not allow_dangerous_names and is_dangerous(name):
-            errors.append(f"{source}: exporting {name} could hijack later steps (allow-dangerous-names)")
+            family = family_of(name)
+            errors.append(f"{source}: exporting {name} could hijack later steps ({family}; allow-dangerous-names)")
             hints.setdefault("dangerous", HINT_DANGEROUS)
             continue
         if name in owners:

@@ -5,8 +5,11 @@ everything outside the markers is hand-written and left alone. Regions:
 
 - ``options``, ``action-inputs``, ``action-outputs``, ``component-inputs``: from the options table
   (``enkryptify_action/options.py``), action.yml's outputs and the component template's ``spec:inputs``;
+- ``workflow-only``: ``options.WORKFLOW_ONLY_RULE`` and the options marked ``workflow_only``;
+- ``trust-model``: ``TRUST_MODEL`` below, with the workflow-only options and the dangerous-name rule filled in
+  (README.md and SECURITY.md carry the same table);
 - ``exit-codes``: ``errors.EXIT_CODES``;
-- ``dangerous-names``: ``select.DANGEROUS_NAMES`` and ``DANGEROUS_PREFIXES``;
+- ``dangerous-names``: ``dangerous.RULE`` and ``dangerous.FAMILIES``;
 - ``troubleshooting``: the HTTP hints (``client.HINTS``) plus ``TROUBLES`` below, each of whose message and
   hint must appear in a ``raise`` of the named error class in the named module (checked here, on every run);
 - ``example PATH``: the file at PATH as a fenced code block (the GitLab examples, which the gitlab-ci-local
@@ -30,15 +33,23 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from enkryptify_action import client, errors, select  # noqa: E402
+from enkryptify_action import client, dangerous, errors, select  # noqa: E402
 from enkryptify_action.github.action_yml import OUTPUTS, input_default  # noqa: E402
-from enkryptify_action.options import CLI, GITHUB, GITLAB, OPTIONS, Option, for_platform  # noqa: E402
+from enkryptify_action.options import (  # noqa: E402
+    CLI,
+    GITHUB,
+    GITLAB,
+    OPTIONS,
+    WORKFLOW_ONLY_RULE,
+    Option,
+    for_platform,
+)
 from enkryptify_action.plan import Secret, Target  # noqa: E402
-from enkryptify_action.select import DANGEROUS_NAMES, DANGEROUS_PREFIXES, build_plan  # noqa: E402
+from enkryptify_action.select import build_plan  # noqa: E402
 
 PACKAGE = ROOT / "enkryptify_action"
 TEMPLATE = ROOT / "gitlab-component" / "templates" / "fetch-secrets.yml"
-DOCS = (ROOT / "README.md", ROOT / "gitlab-component" / "README.md")
+DOCS = (ROOT / "README.md", ROOT / "gitlab-component" / "README.md", ROOT / "SECURITY.md")
 REGION = re.compile(
     r"(?P<begin><!-- BEGIN GENERATED: (?P<name>[^>]+?) -->)(?P<body>.*?)(?P<end><!-- END GENERATED: (?P=name) -->)",
     re.DOTALL,
@@ -79,7 +90,7 @@ def options_table() -> str:
             f"`{o.env_var}`",
             code(o.default_text()),
             ", ".join(where[p] for p in (CLI, GITHUB, GITLAB) if p in o.platforms),
-            "yes" if o.in_config_file else "no",
+            "no (workflow-only)" if o.workflow_only else "yes",
             described(o),
         )
         for o in OPTIONS
@@ -91,10 +102,11 @@ def action_inputs_table() -> str:
     """Effective defaults: action.yml leaves option inputs empty so ENKRYPTIFY_* and the config file apply."""
     rows = [(f"`{o.name}`", code(o.default_text()), described(o)) for o in for_platform(GITHUB)]
     only_inputs = [o.name for o in for_platform(GITHUB) if input_default(o) == o.default_text() and o.default_text()]
-    not_in_file = [o.name for o in for_platform(GITHUB) if not o.in_config_file]
+    not_in_file = [o.name for o in for_platform(GITHUB) if o.workflow_only and o.name not in only_inputs]
     note = (
-        "An input left empty falls back to its `ENKRYPTIFY_*` variable, then the config file (except "
-        + " and ".join(f"`{n}`" for n in not_in_file)
+        "An input left empty falls back to its `ENKRYPTIFY_*` variable, then the config file (except the "
+        "workflow-only "
+        + ", ".join(f"`{n}`" for n in not_in_file)
         + "), then the default shown; action.yml declares these inputs with an empty default for that reason. "
         + ", ".join(f"`{n}`" for n in only_inputs[:-1])
         + f" and `{only_inputs[-1]}` carry their defaults in action.yml, so the input always decides.\n\n"
@@ -121,14 +133,89 @@ def component_inputs_table() -> str:
     return table(("Input", "Default", "What it does"), rows)
 
 
+def workflow_only() -> str:
+    names = ", ".join(f"`{o.name}`" for o in OPTIONS if o.workflow_only)
+    return (
+        f"{WORKFLOW_ONLY_RULE} Workflow-only options: {names}. A config file that sets one is refused "
+        "before any request (exit 2), naming the key and where to set it instead."
+    )
+
+
+# Who controls what, and what each can and cannot make the action do (README.md and SECURITY.md).
+TRUST_MODEL: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "**Workflow author** (trusted)",
+        "The workflow or pipeline file, CI secrets and variables, action and component inputs, CLI flags, "
+        "`ENKRYPTIFY_*` variables.",
+        "Everything the token allows: which token and API (`api-url`), which extra CA (`ca-cert`), `auth`, whether "
+        "dangerous names are allowed, where the secrets go (`GITHUB_ENV`, outputs, `export-file`, the dotenv "
+        "report, a `run` child). The workflow-only options are theirs alone: {workflow_only}.",
+        "Turn TLS verification off, send the token over plain `http://` to a host that is not loopback, follow a "
+        "redirect with the token, write `export-file` outside the workspace or `RUNNER_TEMP`, pass `NODE_OPTIONS` "
+        "through `GITHUB_ENV`.",
+    ),
+    (
+        "**Repository contents** (untrusted: any branch or pull request can change them)",
+        "`.enkryptify.yml` (or the file `config` names) and every other checked-out file.",
+        "Choose which of the token's secrets are fetched and how they are named (`workspace`, `project`, "
+        "`environment`, `environments:`, `secrets`, `prefix`, `name-case`, `invalid-names`, `parse-json`, "
+        "`personal-values`) and `timeout`, `retries`, `max-variables`, `dry-run`. Scope the token to what such "
+        "a branch may select.",
+        "Set a workflow-only option: the run stops before any request (exit 2), so it cannot redirect the token, "
+        "add a CA, allow dangerous names, pick the export file or where exports go. Nor exhaust memory or crash "
+        "the parser: 64 KiB, UTF-8, no YAML aliases, 16 levels at most, exit 2 for anything else.",
+    ),
+    (
+        "**The Enkryptify workspace** (its members: secret names and values; workspace, project and environment names)",
+        "The names and values the token can read.",
+        "Decide the values later steps receive under the names the workflow selected: that is the point.",
+        "Export a name that makes a later program load code, trust another party or fetch from elsewhere "
+        "({dangerous_rule_short}; exit 6 unless the workflow allows it); write a file command, a second variable "
+        "or a line a shell runs (random delimiters, validated names; a dotenv value that `sh`, `bash` and the "
+        "dotenv readers would not read back exactly is refused, exit 6); put a value in a log line.",
+    ),
+    (
+        "**The API server** (untrusted answers; whoever answers at `api-url`)",
+        "Status codes, headers, bodies and timing of every answer.",
+        "Refuse, fail or delay the run (every failure has its documented exit code and hint); "
+        "it receives the token, because the workflow chose it.",
+        "Send the token elsewhere (no redirects are followed); show the token or a JWT in a message (server "
+        "messages are sanitized to one printable line); exhaust memory (bodies capped at 64 MiB); anything "
+        "the workspace cannot, since its names and values pass the same checks.",
+    ),
+)
+
+
+def trust_model() -> str:
+    workflow_only = ", ".join(f"`{o.name}`" for o in OPTIONS if o.workflow_only)
+    rule = "see the dangerous-name guard in README.md"
+    rows = [
+        tuple(cell(text.format(workflow_only=workflow_only, dangerous_rule_short=rule)) for text in row)
+        for row in TRUST_MODEL
+    ]
+    return table(("who", "controls", "can make the action", "cannot make the action"), rows)
+
+
 def exit_codes_table() -> str:
     return table(("code", "meaning"), [(str(int(c)), text) for c, text in errors.EXIT_CODES.items()])
 
 
 def dangerous_names() -> str:
-    names = ", ".join(f"`{n}`" for n in sorted(DANGEROUS_NAMES))
-    prefixes = ", ".join(f"`{p}*`" for p in DANGEROUS_PREFIXES)
-    return f"Names refused (compared ignoring case): {names}; and every name starting with {prefixes}."
+    def listed(family: dangerous.Family) -> str:
+        parts = [f"`{n}`" for n in sorted(family.names)]
+        parts += [f"`{p}*`" for p in family.prefixes] + [f"`*{s}`" for s in family.suffixes]
+        return ", ".join(parts)
+
+    rows = [(cell(f.what), listed(f), "yes" if f.credentials_pass else "no") for f in dangerous.FAMILIES]
+    passing = ", ".join(f"`*{s}`" for s in dangerous.CREDENTIAL_SUFFIXES)
+    exempt = ", ".join(f"`{n}`" for n in sorted(dangerous.APPLICATION_NAMES))
+    return (
+        f"{dangerous.RULE} Names are compared ignoring case, after `prefix` and `name-case`.\n\n"
+        + table(("who reads them", "names refused", "credentials pass"), rows)
+        + f'\n\n"Credentials pass": in that family a name matched only by a prefix that ends in {passing} is '
+        "a credential, not a setting, and is exported (`NODE_AUTH_TOKEN`, `GH_TOKEN`, `TWINE_PASSWORD`); the "
+        f"settings that decide where it is sent stay refused. Always allowed: {exempt} (read by applications)."
+    )
 
 
 # --- worked examples, computed by the real selection code -------------------------------------------------
@@ -241,8 +328,9 @@ TROUBLES: tuple[Trouble, ...] = (
     Trouble(
         "select.py",
         errors.ValidationError,
-        "…: exporting … could hijack later steps (allow-dangerous-names)",
-        "A secret (after prefix and case) is named like `PATH`, `LD_PRELOAD` or `GITHUB_*`.",
+        "…: exporting … could hijack later steps (…; allow-dangerous-names)",
+        "A secret (after prefix and case) has a name a later program reads to load code, trust or fetch: "
+        "`PATH`, `LD_PRELOAD`, `PIP_INDEX_URL`, `*_PROXY`, `GITHUB_*` (see Dangerous names).",
         VARIABLE,
         shown=select.HINT_DANGEROUS,  # the hint joins one constant per kind of problem found
     ),
@@ -305,6 +393,14 @@ TROUBLES: tuple[Trouble, ...] = (
         "Write the files in the job that needs them",
     ),
     Trouble(
+        "formats.py",
+        errors.ValidationError,
+        "… secret(s) cannot be written as dotenv exactly: ",
+        "`pull --format dotenv` or `export-file` with a value that `sh`/`bash` and the dotenv readers would not "
+        "read back the same (a `'` with `$` or a backtick, `${`, a carriage return): sourcing it could run code.",
+        "Use --format shell",
+    ),
+    Trouble(
         "sinks/gitlab.py",
         errors.ValidationError,
         "GitLab cannot carry these secrets exactly in a dotenv report:",
@@ -357,8 +453,24 @@ TROUBLES: tuple[Trouble, ...] = (
         "config.py",
         errors.UsageError,
         "Unknown key(s) in config file …: ….",
-        "A typo in `.enkryptify.yml`, or `token:` (the token never goes in a config file).",
-        "Valid keys: …. The token never goes in a config file.",
+        "A typo in `.enkryptify.yml`.",
+        "Valid keys: ….",
+    ),
+    Trouble(
+        "config.py",
+        errors.UsageError,
+        "Config file … sets …, which only the workflow may set",
+        "`.enkryptify.yml` sets a workflow-only option such as `api-url`, `ca-cert` or `token` (a branch could "
+        "redirect the token).",
+        "Remove it from the config file and set it in the workflow instead: ….",
+    ),
+    Trouble(
+        "config.py",
+        errors.UsageError,
+        "Config file … uses a YAML alias (*name) at line ….",
+        "An anchor and alias (`&a` … `*a`, or a `<<:` merge key): refused, like files over 64 KiB or nested over "
+        "16 levels.",
+        "Write the value out in full: aliases are not accepted in a config file.",
     ),
     Trouble(
         "config.py",
@@ -422,9 +534,10 @@ TROUBLES: tuple[Trouble, ...] = (
     Trouble(
         "oidc.py",
         errors.ApiError,
-        "… answered HTTP …: the Enkryptify API at this api-url does not offer OIDC exchange here.",
+        "… answered HTTP …: the Enkryptify API at this api-url does not offer OIDC exchange here, or does "
+        "not know this workspace.",
         "The OIDC endpoint answered 404 or 405 (auth: oidc is experimental).",
-        "Check api-url, or use an API token (auth: exchange with ENKRYPTIFY_TOKEN).",
+        "Check that workspace is the workspace ID (not its slug) and api-url is right",
     ),
 )
 
@@ -534,6 +647,8 @@ GENERATORS = {
     "action-inputs": action_inputs_table,
     "action-outputs": action_outputs_table,
     "component-inputs": component_inputs_table,
+    "workflow-only": workflow_only,
+    "trust-model": trust_model,
     "exit-codes": exit_codes_table,
     "dangerous-names": dangerous_names,
     "selection-example": selection_example,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..options import GITHUB, Option, for_platform
+from ..options import GITHUB, WORKFLOW_ONLY_NOTE, Option, for_platform
 
 # Export toggles exist only as action inputs, so action.yml carries their real defaults. Every other
 # option may also come from ENKRYPTIFY_* or the config file; an input default would hide those
@@ -59,9 +59,10 @@ def input_default(option: Option) -> str:
 
 
 def input_description(option: Option) -> str:
+    note = f" {WORKFLOW_ONLY_NOTE}" if option.workflow_only else ""
     if option.name in GITHUB_ONLY_DEFAULTS or option.name == "token":
-        return option.description
-    sources = f"{option.env_var} or the config file" if option.in_config_file else option.env_var
+        return option.description + note
+    sources = option.env_var if option.workflow_only else f"{option.env_var} or the config file"
     parts = [option.description]
     if option.choices:
         parts.append("One of: " + ", ".join(option.choices) + ".")
@@ -69,7 +70,7 @@ def input_description(option: Option) -> str:
     if default or "Empty:" not in option.description:
         parts.append(f"Default: {default or 'empty'}.")
     parts.append(f"An empty input falls back to {sources}.")
-    return " ".join(parts)
+    return " ".join(parts) + note
 
 
 def render() -> str:

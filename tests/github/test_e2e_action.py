@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from enkryptify_action.formats import dotenv_value
+from enkryptify_action.formats import dotenv_problem, dotenv_value
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.server import serve_fake
 from tests.github.action_harness import RunnerDirs, assert_action_run, run_entrypoint
@@ -44,6 +44,8 @@ ADVERSARIAL = {
     "api-key.v2": "hyphen-dot-value",
     "lower_case": "lower-case-value",
 }
+# The ones a dotenv file carries exactly (the others are refused with export-file: see formats.dotenv_problem).
+DOTENV_SAFE = {name: value for name, value in ADVERSARIAL.items() if dotenv_problem(value) is None}
 # The names the core exports them under (invalid-names: sanitize).
 EXPORTED = {("api_key_v2" if name == "api-key.v2" else name): value for name, value in ADVERSARIAL.items()}
 DANGEROUS = {"NODE_OPTIONS": "--require /tmp/evil.js", "PATH": "/tmp/evil:/usr/bin", "GITHUB_TOKEN": "ghs_fake1234"}
@@ -160,16 +162,17 @@ def test_allowed_dangerous_names_without_node_options_are_exported(serve, dirs: 
 
 
 def test_export_file_is_private_exact_and_removed_by_the_post_step(serve, dirs: RunnerDirs) -> None:
-    _fake, url = serve(ADVERSARIAL)
+    _fake, url = serve(DOTENV_SAFE)
     run = run_entrypoint(step_env(dirs, url, export_file="secrets/.env.ci", export_env="false"), cwd=dirs.workspace)
 
     assert run.exit_code == 0
+    exported = {k: v for k, v in EXPORTED.items() if dotenv_problem(v) is None}
     assert_action_run(
-        run, secrets=ADVERSARIAL, expected_env={}, expected_outputs=outputs_for(EXPORTED, per_secret=False)
+        run, secrets=DOTENV_SAFE, expected_env={}, expected_outputs=outputs_for(exported, per_secret=False)
     )
     path = dirs.workspace / "secrets" / ".env.ci"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    expected = "".join(f"{name}={dotenv_value(value)}\n" for name, value in EXPORTED.items())
+    expected = "".join(f"{name}={dotenv_value(value)}\n" for name, value in exported.items())
     assert path.read_text(encoding="utf-8") == expected, "the dotenv file differs from the secrets"
 
     # The post stage: same inputs, plus STATE_* from what the main stage saved.
@@ -177,6 +180,19 @@ def test_export_file_is_private_exact_and_removed_by_the_post_step(serve, dirs: 
     post = run_entrypoint(post_env, cwd=dirs.workspace, module="enkryptify_action.github.post")
     assert post.exit_code == 0
     assert not path.exists()
+
+
+def test_export_file_refuses_values_a_sourced_dotenv_file_would_change_or_run(serve, dirs: RunnerDirs) -> None:
+    refused = sorted(set(ADVERSARIAL) - set(DOTENV_SAFE))
+    assert refused == ["CRLF_VALUE", "QUOTES", "SHELL_LIKE"]
+    _fake, url = serve(ADVERSARIAL)
+    run = run_entrypoint(step_env(dirs, url, export_file="secrets/.env.ci"), cwd=dirs.workspace)
+
+    assert run.exit_code == 6
+    assert_action_run(run, secrets=ADVERSARIAL, expected_env=None, expected_outputs=None)
+    message = "\n".join(run.annotations("error"))
+    assert all(f"{name}: " in message for name in refused) and "export-file cannot carry it" in message
+    assert not (dirs.workspace / "secrets").exists()
 
 
 def test_post_step_leaves_a_replaced_file_alone(serve, dirs: RunnerDirs) -> None:

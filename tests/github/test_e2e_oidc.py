@@ -184,7 +184,7 @@ def test_the_config_file_cannot_switch_to_oidc(setup: Setup, dirs: RunnerDirs) -
     run = run_entrypoint(env, cwd=dirs.workspace)
 
     assert run.exit_code == 2
-    assert "Unknown key(s) in config file" in error_text(run) and "auth, oidc-audience" in error_text(run)
+    assert "sets auth, oidc-audience, which only the workflow may set" in error_text(run)
     assert setup.github.requests == 0
 
 

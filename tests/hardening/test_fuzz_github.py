@@ -235,6 +235,8 @@ def check_action_run(
         try:
             env_pairs(plan)
             output_pairs(plan, per_secret=export_outputs)
+            if export_file:
+                render_dotenv(plan)  # refuses values no dotenv reader would read back exactly
         except ValidationError as exc:
             error = exc
     if error is None and isinstance(plan, ExportPlan):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from enkryptify_action.errors import ExportError
+from enkryptify_action.errors import EXIT_VALIDATION, ExportError, ValidationError
 from enkryptify_action.files import write_private_file
-from enkryptify_action.formats import dotenv_value, render_dotenv, render_json, render_shell
+from enkryptify_action.formats import dotenv_problem, dotenv_value, render_dotenv, render_json, render_shell
 from enkryptify_action.plan import ExportItem, ExportPlan, Target
 
 TRICKY = {
@@ -38,23 +38,34 @@ def test_shell_round_trips_through_a_real_shell() -> None:
         assert env.get(name) == value, f"{name} did not round-trip through sh"
 
 
-def test_dotenv_round_trips_through_sh_source() -> None:
-    values = dict(TRICKY)
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+def test_dotenv_round_trips_through_sh_source(shell: str) -> None:
+    values = {k: v for k, v in TRICKY.items() if dotenv_problem(v) is None} | {"SUBST": "$HOME `id` $(id) \n!x"}
+    assert set(TRICKY) - set(values) == {"MULTI", "DOLLAR", "BACKSLASH"}  # CR, ${, \ with a final \ (see below)
     text = render_dotenv(make_plan(values))
     out = subprocess.run(
-        ["sh", "-c", "set -a; . /dev/stdin; exec env -0"], input=text.encode(), capture_output=True, env={}
+        [shell, "-c", "set -a; . /dev/stdin; exec env -0"], input=text.encode(), capture_output=True, env={}
     ).stdout.decode()
     env = dict(entry.split("=", 1) for entry in out.split("\0") if "=" in entry)
     for name, value in values.items():
-        if "'" in value or "\n" in value or "\r" in value:
-            continue  # double-quoted dotenv escapes are dotenv/compose syntax, not sh syntax
-        assert env.get(name) == value, f"{name} did not round-trip through sh"
+        assert env.get(name) == value, f"{name} did not round-trip through {shell}"
 
 
 def test_dotenv_quoting_rules() -> None:
-    assert dotenv_value("a$b") == "'a$b'"
+    assert dotenv_value("a$b `c` $(d)") == "'a$b `c` $(d)'"
     assert dotenv_value("it's") == '"it\'s"'
-    assert dotenv_value("a\nb$c") == '"a\\nb\\$c"'
+    assert dotenv_value('a\nb\\"c"\\x') == '"a\nb\\\\\\"c\\"\\\\x"'
+    assert dotenv_value("multi\nline") == "'multi\nline'"  # a quoted newline, as it is
+
+
+@pytest.mark.parametrize("value", ["p'ss`id -un`w0rd", "it's $HOME", "C:\\dir\\$x", "${HOME}", "a\r\nb", "it's `x`"])
+def test_dotenv_refuses_what_no_reader_would_read_back(value: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        render_dotenv(make_plan({"OK": "fine", "BAD": value}))
+    assert info.value.exit_code == EXIT_VALIDATION
+    assert "1 secret(s) cannot be written as dotenv exactly: BAD: " in info.value.message
+    assert info.value.hint and "--format shell" in info.value.hint
+    assert value not in str(info.value)
 
 
 def test_json_is_a_plain_mapping() -> None:

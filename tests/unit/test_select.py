@@ -4,9 +4,10 @@ import json
 
 import pytest
 
+from enkryptify_action.dangerous import is_dangerous
 from enkryptify_action.errors import EXIT_NOT_FOUND, EXIT_VALIDATION, NotFoundError, UsageError, ValidationError
 from enkryptify_action.plan import Secret, Target
-from enkryptify_action.select import build_plan, flatten_json, is_dangerous, parse_spec, sanitize
+from enkryptify_action.select import build_plan, flatten_json, parse_spec, sanitize
 
 TARGET = Target("acme", "web", "production", "env-1")
 
@@ -108,7 +109,9 @@ def test_dangerous_names(name: str) -> None:
 
 
 def test_dangerous_check_applies_after_prefix() -> None:
-    assert plan(secrets(PATH="v"), prefix="APP_").names == ["APP_PATH"]
+    assert plan(secrets(IFS="v"), prefix="APP_").names == ["APP_IFS"]
+    with pytest.raises(ValidationError):  # a suffix family (*PATH) still matches after a prefix
+        plan(secrets(PATH="v"), prefix="APP_")
     with pytest.raises(ValidationError):
         plan(secrets(TOKEN="v"), prefix="GITHUB_")
 
