@@ -18,12 +18,22 @@ from urllib.parse import urlsplit
 
 from .errors import UsageError
 from .options import BY_NAME, OPTIONS, Kind, Option, Value
+from .redact import without_userinfo
 
 DEFAULT_CONFIG_FILE = ".enkryptify.yml"
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
-_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
-_STATIC = re.compile(r"^ek_live_[A-Za-z0-9_-]+$")
+# What the SDK accepts (sdk src/enkryptify.ts validateTokenFormat): ek_live_ then anything, or a JWT (two
+# dots). The token alphabet is not documented, so only what is surely wrong is refused (TOKEN_PROBLEMS).
+_JWT = re.compile(r"^[^.]+\.[^.]+\.[^.]*$")
+_STATIC = re.compile(r"^ek_live_.+$")
+TOKEN_PROBLEMS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("it starts with 'Bearer ' (give the token alone)", re.compile(r"^bearer\s", re.IGNORECASE)),
+    ("it contains quotes", re.compile(r"[\"'`\u2018\u2019\u201c\u201d]")),
+    ("it contains whitespace", re.compile(r"\s")),
+    ("it contains control characters", re.compile(r"[\x00-\x1f\x7f-\x9f]")),
+    ("it contains characters outside printable ASCII, which no HTTP header can carry", re.compile(r"[^\x21-\x7e]")),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +224,12 @@ def normalize_token(raw: str) -> str:
     token = raw.strip()
     if not token:
         return ""
-    if not (_STATIC.match(token) or _JWT.match(token)):
+    problem = next((why for why, pattern in TOKEN_PROBLEMS if pattern.search(token)), None)
+    if problem is None and not (_STATIC.match(token) or _JWT.match(token)):
+        problem = "it neither starts with ek_live_ nor is a JWT"
+    if problem is not None:
         raise UsageError(
-            "The Enkryptify token is malformed: expected an ek_live_... API token or a JWT.",
+            f"The Enkryptify token is malformed: expected an ek_live_... API token or a JWT; {problem}.",
             hint="Copy the whole token from Enkryptify into the ENKRYPTIFY_TOKEN secret, with no quotes or extra text.",
         )
     return token
@@ -225,10 +238,14 @@ def normalize_token(raw: str) -> str:
 def validate_api_url(raw: str) -> str:
     """Require https, or plain http to a loopback host only: the token never crosses a network in clear."""
     url = raw.strip().rstrip("/")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or not host:
-        raise UsageError(f"Invalid api-url {url!r}: expected https://host[:port].")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        host = ""
+    if not host or parts.scheme not in ("http", "https"):
+        shown = without_userinfo(url)  # never show a password written into the URL
+        raise UsageError(f"Invalid api-url {shown!r}: expected https://host[:port].")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise UsageError("Invalid api-url: credentials, query strings and fragments are not allowed.")
     if parts.scheme == "http" and not is_loopback(host):

@@ -60,4 +60,16 @@ def fetch_plan(
         allow_dangerous_names=settings.allow_dangerous_names,
         parse_json=settings.parse_json,
     )
+    if not plan.items:
+        warn(empty_warning(plan, fetched=len(secrets), selected=bool(settings.secrets.strip())))
     return plan, stats
+
+
+def empty_warning(plan: ExportPlan, *, fetched: int, selected: bool) -> str:
+    """Why a run exports nothing (it still succeeds: an empty environment is not an error)."""
+    t = plan.target
+    where = f"{t.workspace}/{t.project}/{t.environment}"
+    if fetched == 0:
+        return f"No secrets exported: {where} has no secrets with a value visible to this token."
+    why = "the secrets option selected none of them" if selected else "every one was skipped"
+    return f"No secrets exported: {where} has {fetched} secret(s), but {why}."
