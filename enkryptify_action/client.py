@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import certifi
 import httpx
 
 from . import __version__, redact
@@ -85,11 +86,24 @@ def build_ssl_context(ca_cert: str) -> ssl.SSLContext:
     """httpx's default trust (certifi, or SSL_CERT_FILE/SSL_CERT_DIR) plus an optional extra CA.
 
     Verification cannot be turned off: no option or variable leads here with anything but a CA to add.
-    ``SSLKEYLOGFILE`` is ignored: Python's default context would write every session key to that file,
-    and anyone who can read it and the traffic can read the token.
+    Built as httpx's ``create_ssl_context`` builds it, but not through ``ssl.create_default_context``,
+    which opens ``$SSLKEYLOGFILE`` and writes every session key there: anyone who can read that file
+    and the traffic can read the token. Key logging stays off.
     """
-    context = httpx.create_ssl_context()
-    context.keylog_filename = None  # type: ignore[assignment]
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verify_mode CERT_REQUIRED, check_hostname on
+    cert_file, cert_dir = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    try:
+        if cert_file:
+            context.load_verify_locations(cafile=cert_file)
+        elif cert_dir:
+            context.load_verify_locations(capath=cert_dir)
+        else:
+            context.load_verify_locations(cafile=certifi.where())
+    except (OSError, ssl.SSLError):
+        raise UsageError(
+            "SSL_CERT_FILE or SSL_CERT_DIR names no readable PEM certificates.",
+            hint="Point SSL_CERT_FILE at a PEM bundle, or unset it to use the built-in CA list; add a CA with ca-cert.",
+        ) from None
     cert = ca_cert.strip()
     if cert:
         try:
@@ -159,6 +173,7 @@ class EnkryptifyClient:
         self._run_deadline = clock() + self._run_seconds
         self._jwt: str | None = None
         self._jwt_expires_at = 0.0
+        self._refused: ApiError | None = None  # the exchange refused the token: every request fails alike
         self.attempts = 0
         self.retries = 0
         self._on_credential(token)
@@ -240,6 +255,8 @@ class EnkryptifyClient:
     def _bearer(self) -> str:
         if not self._exchange:
             return self._token
+        if self._refused is not None:
+            raise self._refused
         if self._jwt is None or self._clock() >= self._jwt_expires_at:
             self._do_exchange()
         return self._jwt or self._token
@@ -271,7 +288,8 @@ class EnkryptifyClient:
             return
         status = response.status_code
         if status in (401, 403):
-            raise _status_error(response, path, self._pieces)
+            self._refused = _status_error(response, path, self._pieces)
+            raise self._refused
         if status == 429:
             self._fall_back("The token exchange is limited to 10 a minute per token and answered 429")
             return

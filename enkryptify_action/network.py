@@ -20,7 +20,9 @@ from .errors import NetworkError
 from .formats import printable
 from .redact import without_userinfo
 
-Kind = Literal["dns", "refused", "timeout", "deadline", "run-deadline", "tls-verify", "tls", "proxy", "reset", "too-large", "other"]
+Kind = Literal[
+    "dns", "refused", "timeout", "deadline", "run-deadline", "tls-verify", "tls", "proxy", "reset", "too-large", "other"
+]
 
 NETWORK_HINT = (
     "Check the api-url option, the network, proxy variables (HTTPS_PROXY/NO_PROXY) and ca-cert; "

@@ -71,7 +71,7 @@ def test_exchange_rate_limited_falls_back_to_direct_bearer(server) -> None:
     fake.inject("POST", "/v1/auth/exchange", Fault.status(429, headers={"Retry-After": "60"}))
     result = run_cli(["pull", *PROD, "--format", "json"], env=env)
     assert result.returncode == 0, result.stderr
-    assert "using the API token directly" in result.stderr
+    assert "used the API token directly" in result.stderr
     assert json.loads(result.stdout)["DATABASE_URL"] == PROD_VALUES["DATABASE_URL"]
     assert [r.auth for r in fake.requests][1:] == ["static", "static"]
 

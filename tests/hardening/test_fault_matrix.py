@@ -108,7 +108,7 @@ ROWS = [
     Row("JWT expiring mid-run (401, one re-exchange)", inject("GET", SECRETS_PATH, Fault.status(401)), 0,
         check=two_exchanges),
     Row("exchange rate-limited: direct Bearer", inject("POST", EXCHANGE,
-        Fault.status(429, headers={"Retry-After": "60"})), 0, message="using the API token directly",
+        Fault.status(429, headers={"Retry-After": "60"})), 0, message="used the API token directly",
         check=direct_bearer_after_429),
     Row("revoked token", revoke, 3, HINTS[401], "HTTP 401"),
     Row("token scoped to another environment (404)", scope_to_staging, 4, "Available environments: staging.",
