@@ -6,7 +6,8 @@
 HTTP/1.1 with keep-alive and Content-Length on every answer; one thread per connection
 (daemon threads); no request logging (tokens never reach stdout/stderr). `Fault.delay`
 really waits; `Fault.reset` sends the headers and half the body, then resets the
-connection (SO_LINGER 0); `Fault.trickle` sends the body one byte at a time. Rate limits are keyed on the client's address.
+connection (SO_LINGER 0); `Fault.trickle` sends the body one byte at a time. Rate limits
+are keyed on the client's address.
 """
 
 from __future__ import annotations
