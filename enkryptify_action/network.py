@@ -39,6 +39,10 @@ TLS_HINT = (
     "that CA certificate with ca-cert (or SSL_CERT_FILE); otherwise check that api-url names the right host. "
     "Not retried: it fails the same way every time."
 )
+TLS_HANDSHAKE_HINT = (
+    "TLS failed before any certificate check: check that api-url's port serves HTTPS (not plain http) "
+    "and that no proxy or firewall breaks TLS."
+)
 PROXY_HINT = (
     "Check HTTPS_PROXY/ALL_PROXY and NO_PROXY: the proxy must be reachable and allow CONNECT to the API host "
     "(plain http:// to loopback never uses a proxy)."
@@ -158,7 +162,7 @@ def _network_error(method: str, path: str, tries: str, failure: Failure) -> Netw
     if failure.kind == "tls-verify":
         return NetworkError(f"{method} {path} failed: TLS {failure.detail}.", hint=TLS_HINT)
     if failure.kind == "tls":
-        return NetworkError(f"{method} {path} failed {tries}: {failure.detail}.", hint=TLS_HINT)
+        return NetworkError(f"{method} {path} failed {tries}: {failure.detail}.", hint=TLS_HANDSHAKE_HINT)
     if failure.kind == "dns":
         return NetworkError(f"{method} {path} failed {tries}: {failure.detail}.", hint=DNS_HINT)
     if failure.kind == "refused":

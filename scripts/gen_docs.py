@@ -318,7 +318,7 @@ TROUBLES: tuple[Trouble, ...] = (
         errors.NetworkError,
         "TLS handshake with … failed (…)",
         "The server at api-url does not speak TLS there (a plain-http port?) or refuses our TLS versions.",
-        network.TLS_HINT,
+        network.TLS_HANDSHAKE_HINT,
     ),
     Trouble(
         "network.py",

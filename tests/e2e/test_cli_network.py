@@ -269,3 +269,11 @@ def test_sslkeylogfile_is_ignored(https_url: str, certificate: tuple[Path, Path]
     result = run_cli(["check", *PROD], env=env)
     assert result.returncode == 0, result.stderr
     assert not keylog.exists()
+
+
+def test_https_to_a_plain_http_port_is_a_tls_handshake_failure(fake_server: tuple[FakeEnkryptify, str]) -> None:
+    _fake, url = fake_server
+    env = base_env(ENKRYPTIFY_TOKEN=DEMO_TOKEN, ENKRYPTIFY_API_URL=url.replace("http://", "https://"))
+    result = run_cli(["check", *PROD, "--retries", "1"], env=env)
+    assert result.returncode == 5, result.stderr
+    assert "TLS handshake with 127.0.0.1 failed" in result.stderr and "serves HTTPS" in result.stderr

@@ -42,6 +42,7 @@ CORPUS = "\n".join(
         network.REFUSED_HINT,
         network.TIMEOUT_HINT,
         network.TLS_HINT,
+        network.TLS_HANDSHAKE_HINT,
         network.PROXY_HINT,
         FALLBACK_NOTE,
         "enkryptify-fetch: error: hint: warning: wrote secret(s) from acme/web-app/production",
