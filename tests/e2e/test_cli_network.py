@@ -277,3 +277,10 @@ def test_https_to_a_plain_http_port_is_a_tls_handshake_failure(fake_server: tupl
     result = run_cli(["check", *PROD, "--retries", "1"], env=env)
     assert result.returncode == 5, result.stderr
     assert "TLS handshake with 127.0.0.1 failed" in result.stderr and "serves HTTPS" in result.stderr
+
+
+def test_unreadable_ssl_cert_file_is_a_usage_error(https_url: str, tmp_path: Path) -> None:
+    env = base_env(ENKRYPTIFY_TOKEN=DEMO_TOKEN, ENKRYPTIFY_API_URL=https_url, SSL_CERT_FILE=str(tmp_path / "none.pem"))
+    result = run_cli(["check", *PROD], env=env)
+    assert result.returncode == 2, result.stderr
+    assert "SSL_CERT_FILE or SSL_CERT_DIR names no readable PEM certificates" in result.stderr
