@@ -176,6 +176,7 @@ class EnkryptifyClient:
         self._refused: ApiError | None = None  # the exchange refused the token: every request fails alike
         self.attempts = 0
         self.retries = 0
+        self.last_attempts = 0  # attempts of the latest request that got an answer
         self._on_credential(token)
         url = httpx.URL(base_url)
         self._host = url.host
@@ -294,7 +295,7 @@ class EnkryptifyClient:
             self._fall_back("The token exchange is limited to 10 a minute per token and answered 429")
             return
         if status >= 400:
-            again = f" after {self._policy.attempts} attempt(s)" if status in no_429 else ""
+            again = f" after {self.last_attempts} attempt(s)" if self.last_attempts > 1 or status in no_429 else ""
             self._fall_back(f"The token exchange answered HTTP {status}{again}")
             return
         exchanged = _exchanged_jwt(response)
@@ -344,6 +345,7 @@ class EnkryptifyClient:
                     raise network_error(method, path, attempt, failure) from None
                 delay = self._policy.backoff(attempt)
             else:
+                self.last_attempts = attempt
                 if response.status_code not in retry_statuses or last:
                     return response
                 delay = self._retry_delay(response, attempt)

@@ -241,7 +241,8 @@ def validate_api_url(raw: str) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        _ = parts.port  # a port that is not a number from 0 to 65535 raises here
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address, or port 99999
         host = ""
     if not host or parts.scheme not in ("http", "https"):
         shown = without_userinfo(url)  # never show a password written into the URL

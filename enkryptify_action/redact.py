@@ -14,6 +14,7 @@ from urllib.parse import unquote
 PIECE = 8
 _MARKERS = ("ek_live_", "eyj")  # a static token, or a JWT's base64url '{"' header, in any case
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_GAPS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 
 def pieces(credentials: Iterable[str]) -> frozenset[str]:
@@ -26,8 +27,9 @@ def pieces(credentials: Iterable[str]) -> frozenset[str]:
 
 
 def _forms(text: str) -> list[str]:
-    """``text`` lower-cased, and percent-decoded up to three times (``%2565`` is ``%65`` is ``e``)."""
-    forms = [text.lower()]
+    """``text`` lower-cased (with and without gaps), and percent-decoded up to three times (``%2565`` is
+    ``%65`` is ``e``)."""
+    forms = [text.lower(), _GAPS.sub("", text).lower()]  # also with spaces and control characters taken out
     current = text
     for _ in range(3):
         if not _PERCENT.search(current):

@@ -152,3 +152,13 @@ def test_describe_blames_the_proxy_when_one_is_used() -> None:
     refused = _wrapped(ConnectionRefusedError(111, "Connection refused"))
     failure = describe(refused, host="api.test", proxy="http://proxy:3128")
     assert (failure.kind, failure.detail) == ("proxy", "connection refused by the proxy http://proxy:3128")
+
+
+def test_a_credential_broken_up_by_spaces_or_control_characters_still_matches() -> None:
+    assert redact.holds_credential("token Q7mX 2pL9\x00vR4t", PIECES)
+
+
+@pytest.mark.parametrize("url", ["https://host:99999", "https://host:abc"])
+def test_api_url_with_a_bad_port_is_a_usage_error(url: str) -> None:
+    with pytest.raises(UsageError, match="Invalid api-url"):
+        validate_api_url(url)
