@@ -27,9 +27,8 @@ def pieces(credentials: Iterable[str]) -> frozenset[str]:
 
 
 def _forms(text: str) -> list[str]:
-    """``text`` lower-cased (with and without gaps), and percent-decoded up to three times (``%2565`` is
-    ``%65`` is ``e``)."""
-    forms = [text.lower(), _GAPS.sub("", text).lower()]  # also with spaces and control characters taken out
+    """``text`` lower-cased, and percent-decoded up to three times (``%2565`` is ``%65`` is ``e``)."""
+    forms = [text.lower()]
     current = text
     for _ in range(3):
         if not _PERCENT.search(current):
@@ -40,12 +39,15 @@ def _forms(text: str) -> list[str]:
 
 
 def holds_credential(text: str, credential_pieces: frozenset[str]) -> bool:
-    """Whether ``text`` may carry a credential: a token or JWT marker, or any piece of a known one."""
+    """Whether ``text`` may carry a credential: a token or JWT marker, or any piece of a known one (also
+    once spaces and control characters are taken out, which a server could slip between its characters)."""
     for form in _forms(text):
         if any(marker in form for marker in _MARKERS):
             return True
-        if credential_pieces and any(form[i : i + PIECE] in credential_pieces for i in range(len(form) - PIECE + 1)):
-            return True
+        for candidate in (form, _GAPS.sub("", form)):
+            windows = (candidate[i : i + PIECE] for i in range(len(candidate) - PIECE + 1))
+            if credential_pieces and any(window in credential_pieces for window in windows):
+                return True
     return False
 
 

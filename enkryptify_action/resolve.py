@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from .client import EnkryptifyClient
-from .errors import ApiError, NotFoundError, PermissionDeniedError, UsageError
+from .errors import ApiError, NetworkError, NotFoundError, PermissionDeniedError, UsageError
 from .plan import Secret, Target
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -48,7 +48,7 @@ def explain_not_found(client: EnkryptifyClient, workspace: str, project: str) ->
     token may not list them (the original error then stands)."""
     try:
         workspaces = client.list_workspaces()
-    except ApiError:
+    except (ApiError, NetworkError):  # cannot tell: the original error stands
         return
     if not any(workspace in _keys(item) for item in workspaces):
         raise NotFoundError(
@@ -61,7 +61,7 @@ def explain_not_found(client: EnkryptifyClient, workspace: str, project: str) ->
         return
     try:
         projects = client.list_projects(workspace)
-    except ApiError:
+    except (ApiError, NetworkError):  # cannot tell: the original error stands
         return
     if not any(project in _keys(item) for item in projects):
         raise NotFoundError(

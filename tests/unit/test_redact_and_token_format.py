@@ -162,3 +162,7 @@ def test_a_credential_broken_up_by_spaces_or_control_characters_still_matches() 
 def test_api_url_with_a_bad_port_is_a_usage_error(url: str) -> None:
     with pytest.raises(UsageError, match="Invalid api-url"):
         validate_api_url(url)
+
+
+def test_ordinary_words_are_not_taken_for_a_jwt_once_spaces_go() -> None:
+    assert not redact.holds_credential("Invalid key JSON in body", PIECES)
