@@ -179,7 +179,7 @@ class EnkryptifyClient:
         self.last_attempts = 0  # attempts of the latest request that got an answer
         self._on_credential(token)
         url = httpx.URL(base_url)
-        self._host = url.host
+        self._host = url.host + (f":{url.port}" if url.port else "")  # for messages: no userinfo
         self._proxy = proxy_for(url) if transport is None else None
         self._http = httpx.Client(
             base_url=base_url,

@@ -164,7 +164,7 @@ def test_connection_refused_is_named() -> None:
     env = base_env(ENKRYPTIFY_TOKEN=DEMO_TOKEN, ENKRYPTIFY_API_URL=f"http://127.0.0.1:{port}")
     result = run_cli(["check", *PROD, "--retries", "2"], env=env)
     assert result.returncode == 5, result.stderr
-    assert "failed after 2 attempt(s): connection refused by 127.0.0.1" in result.stderr
+    assert f"failed after 2 attempt(s): connection refused by 127.0.0.1:{port}." in result.stderr
     assert "host and port in api-url" in result.stderr
 
 
@@ -276,7 +276,8 @@ def test_https_to_a_plain_http_port_is_a_tls_handshake_failure(fake_server: tupl
     env = base_env(ENKRYPTIFY_TOKEN=DEMO_TOKEN, ENKRYPTIFY_API_URL=url.replace("http://", "https://"))
     result = run_cli(["check", *PROD, "--retries", "1"], env=env)
     assert result.returncode == 5, result.stderr
-    assert "TLS handshake with 127.0.0.1 failed" in result.stderr and "serves HTTPS" in result.stderr
+    port = url.rsplit(":", 1)[1]
+    assert f"TLS handshake with 127.0.0.1:{port} failed" in result.stderr and "serves HTTPS" in result.stderr
 
 
 def test_unreadable_ssl_cert_file_is_a_usage_error(https_url: str, tmp_path: Path) -> None:
