@@ -23,8 +23,9 @@ from .redact import without_userinfo
 DEFAULT_CONFIG_FILE = ".enkryptify.yml"
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
-# What the SDK accepts (sdk src/enkryptify.ts validateTokenFormat): ek_live_ then anything, or a JWT (two
-# dots). The token alphabet is not documented, so only what is surely wrong is refused (TOKEN_PROBLEMS).
+# What the SDK accepts (Enkryptify/sdk acb9e05 src/enkryptify.ts #validateTokenFormat: startsWith("ek_live_")
+# or exactly two dots), except an empty rest or empty first segments, which the SDK lets through. The token
+# alphabet is not documented, so only what is surely wrong is refused (TOKEN_PROBLEMS).
 _JWT = re.compile(r"^[^.]+\.[^.]+\.[^.]*$")
 _STATIC = re.compile(r"^ek_live_.+$")
 TOKEN_PROBLEMS: tuple[tuple[str, re.Pattern[str]], ...] = (

@@ -106,6 +106,7 @@ def test_tokens_the_sdk_accepts(token: str) -> None:
         ("sk_live_abc", "neither starts with ek_live_ nor is a JWT"),
         ("a.b", "neither starts with ek_live_ nor is a JWT"),
         ("a.b.c.d", "neither starts with ek_live_ nor is a JWT"),
+        ("..", "neither starts with ek_live_ nor is a JWT"),  # the SDK accepts it; surely wrong
     ],
 )
 def test_surely_wrong_tokens_are_refused_without_echo(token: str, why: str) -> None:
