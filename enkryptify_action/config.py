@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .errors import UsageError
 from .options import BY_NAME, CLI, GITHUB, GITLAB, OPTIONS, Kind, Option, Value
+from .redact import without_userinfo
 from .secret_files import parse_file_specs
 from .sources import check_exclusive, parse_sources
 
@@ -26,8 +27,18 @@ CONFIG_MAX_BYTES = 64 * 1024
 CONFIG_MAX_DEPTH = 16  # the deepest valid file is 2 levels (environments: and a secrets list)
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
-_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
-_STATIC = re.compile(r"^ek_live_[A-Za-z0-9_-]+$")
+# What the SDK accepts (Enkryptify/sdk acb9e05 src/enkryptify.ts #validateTokenFormat: startsWith("ek_live_")
+# or exactly two dots), except an empty rest or empty first segments, which the SDK lets through. The token
+# alphabet is not documented, so only what is surely wrong is refused (TOKEN_PROBLEMS).
+_JWT = re.compile(r"^[^.]+\.[^.]+\.[^.]*$")
+_STATIC = re.compile(r"^ek_live_.+$")
+TOKEN_PROBLEMS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("it starts with 'Bearer ' (give the token alone)", re.compile(r"^bearer\s", re.IGNORECASE)),
+    ("it contains quotes", re.compile(r"[\"'`\u2018\u2019\u201c\u201d]")),
+    ("it contains whitespace", re.compile(r"\s")),
+    ("it contains control characters", re.compile(r"[\x00-\x1f\x7f-\x9f]")),
+    ("it contains characters outside printable ASCII, which no HTTP header can carry", re.compile(r"[^\x21-\x7e]")),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,9 +313,12 @@ def normalize_token(raw: str) -> str:
     token = raw.strip()
     if not token:
         return ""
-    if not (_STATIC.match(token) or _JWT.match(token)):
+    problem = next((why for why, pattern in TOKEN_PROBLEMS if pattern.search(token)), None)
+    if problem is None and not (_STATIC.match(token) or _JWT.match(token)):
+        problem = "it neither starts with ek_live_ nor is a JWT"
+    if problem is not None:
         raise UsageError(
-            "The Enkryptify token is malformed: expected an ek_live_... API token or a JWT.",
+            f"The Enkryptify token is malformed: expected an ek_live_... API token or a JWT; {problem}.",
             hint="Copy the whole token from Enkryptify into the ENKRYPTIFY_TOKEN secret, with no quotes or extra text.",
         )
     return token
@@ -313,10 +327,15 @@ def normalize_token(raw: str) -> str:
 def validate_api_url(raw: str) -> str:
     """Require https, or plain http to a loopback host only: the token never crosses a network in clear."""
     url = raw.strip().rstrip("/")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or not host:
-        raise UsageError(f"Invalid api-url {url!r}: expected https://host[:port].")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        _ = parts.port  # a port that is not a number from 0 to 65535 raises here
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address, or port 99999
+        host = ""
+    if not host or parts.scheme not in ("http", "https"):
+        shown = without_userinfo(url)  # never show a password written into the URL
+        raise UsageError(f"Invalid api-url {shown!r}: expected https://host[:port].")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise UsageError("Invalid api-url: credentials, query strings and fragments are not allowed.")
     if parts.scheme == "http" and not is_loopback(host):

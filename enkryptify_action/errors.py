@@ -7,7 +7,7 @@
      │    ├── PermissionDeniedError 403: token lacks permission or scope     (exit 3)
      │    ├── NotFoundError         404 or nothing matched                   (exit 4)
      │    └── RateLimitedError      429 after every retry                    (exit 5)
-     ├── NetworkError               connect/read failures after retries      (exit 5)
+     ├── NetworkError               DNS/refused/timeout/TLS/proxy failures   (exit 5)
      ├── ValidationError            a secret cannot be exported as asked     (exit 6)
      └── ExportError                writing the export failed                (exit 7)
 
@@ -103,10 +103,17 @@ class RateLimitedError(ApiError):
 
 
 class NetworkError(EnkryptifyError):
-    """Connecting, sending or reading failed on every attempt."""
+    """Connecting, sending or reading failed on every attempt (or once, for a TLS verification failure).
+
+    ``host_level``: every request to this host would fail the same way (DNS, refused, TLS, proxy).
+    """
 
     exit_code = EXIT_API
     title = "Network error"
+
+    def __init__(self, message: str, *, hint: str | None = None, host_level: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.host_level = host_level
 
 
 class ValidationError(EnkryptifyError):

@@ -264,7 +264,11 @@ class OidcLogin:
             on_credential(source.id_token)
 
     def __call__(self, client: EnkryptifyClient) -> tuple[str, float]:
+        for known in (self._source.github.request_token if self._source.github else "", self._source.id_token):
+            if known:
+                client.register_credential(known)  # server messages holding a piece of it are never printed
         id_token = self._id_token()
+        client.register_credential(id_token)
         response = client.post_json(EXCHANGE_PATH, {"token": id_token, "workspaceId": self._workspace_id})
         status = response.status_code
         if status in (401, 403):  # both: the ID token is not accepted (exit 3)
@@ -285,12 +289,12 @@ class OidcLogin:
                 status=status,
             )
         if status >= 400:
-            raise _status_error(response, EXCHANGE_PATH)
+            raise _status_error(response, EXCHANGE_PATH, client.credential_pieces)
         body = _json_body(response, EXCHANGE_PATH)
         jwt = body.get("accessToken") if isinstance(body, dict) else None
         if not isinstance(jwt, str) or not jwt:
             raise ApiError(f"POST {EXCHANGE_PATH} answered without an accessToken.", hint=EXPERIMENTAL)
-        self._on_credential(jwt)
+        client.register_credential(jwt)
         return jwt, token_lifetime(body.get("expiresIn"))
 
     def _id_token(self) -> str:

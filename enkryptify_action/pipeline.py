@@ -73,7 +73,18 @@ def fetch_plan(
     )
     if replaced:
         plan = replace(plan, replaced=tuple(replaced))
+    if not plan.items:
+        warn(empty_warning(plan, fetched=len(secrets), selected=bool(settings.secrets.strip())))
     return plan, stats
+
+
+def empty_warning(plan: ExportPlan, *, fetched: int, selected: bool) -> str:
+    """Why a run exports nothing (it still succeeds: an empty environment is not an error)."""
+    where = plan.target.where
+    if fetched == 0:
+        return f"No secrets exported: {where} has no secrets with a value visible to this token."
+    why = "the secrets option selected none of them" if selected else "every one was skipped"
+    return f"No secrets exported: {where} has {fetched} secret(s), but {why}."
 
 
 def _fetch_sources(client: EnkryptifyClient, settings: Settings) -> tuple[Target, list[Secret], list[Note]]:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from enkryptify_action import client, dangerous, errors, select  # noqa: E402
+from enkryptify_action import client, dangerous, errors, network, select  # noqa: E402
 from enkryptify_action.github.action_yml import OUTPUTS, input_default  # noqa: E402
 from enkryptify_action.options import (  # noqa: E402
     CLI,
@@ -273,7 +273,8 @@ TROUBLES: tuple[Trouble, ...] = (
         "config.py",
         errors.UsageError,
         "The Enkryptify token is malformed",
-        "The secret holds quotes, a prefix such as `Bearer `, or only part of the token.",
+        "The secret holds quotes, whitespace, a `Bearer ` prefix or control characters, or is neither `ek_live_…` "
+        "nor a JWT (the message says which).",
         "Copy the whole token from Enkryptify into the ENKRYPTIFY_TOKEN secret, with no quotes or extra text.",
     ),
     Trouble(
@@ -429,18 +430,96 @@ TROUBLES: tuple[Trouble, ...] = (
         "Pass the path of a PEM file, or the PEM text starting with -----BEGIN CERTIFICATE-----.",
     ),
     Trouble(
-        "client.py",
+        "network.py",
         errors.NetworkError,
-        "… … timed out after … attempt(s) (…).",
-        "The API did not answer within `timeout` seconds on every attempt.",
-        client.NETWORK_HINT,
+        "certificate verify failed: …",
+        "The server's certificate is self-signed, from a private CA or a TLS-intercepting proxy, expired, or "
+        "for another host. Reported at once, not retried.",
+        network.TLS_HINT,
+    ),
+    Trouble(
+        "network.py",
+        errors.NetworkError,
+        "TLS handshake with … failed (…)",
+        "The server at api-url does not speak TLS there (a plain-http port?) or refuses our TLS versions.",
+        network.TLS_HANDSHAKE_HINT,
+    ),
+    Trouble(
+        "network.py",
+        errors.NetworkError,
+        "cannot resolve host … (DNS lookup failed)",
+        "A typo in api-url's host, or the runner cannot resolve it (private DNS, no network).",
+        network.DNS_HINT,
+    ),
+    Trouble(
+        "network.py",
+        errors.NetworkError,
+        "connection refused by …",
+        "Nothing listens at api-url's host and port, or a firewall rejects the connection.",
+        network.REFUSED_HINT,
+    ),
+    Trouble(
+        "network.py",
+        errors.NetworkError,
+        "… refused the tunnel (…)",
+        "HTTPS_PROXY/ALL_PROXY names a proxy that is down, refuses CONNECT to the API host or wants credentials.",
+        network.PROXY_HINT,
+    ),
+    Trouble(
+        "network.py",
+        errors.NetworkError,
+        "… … timed out …: ….",
+        "The API did not answer within `timeout` seconds on every attempt (connect or answer).",
+        network.TIMEOUT_HINT,
+    ),
+    Trouble(
+        "network.py",
+        errors.NetworkError,
+        "the answer did not complete within … s",
+        "The answer kept coming too slowly: each attempt has `timeout` seconds in total, not only per read.",
+        network.TIMEOUT_HINT,
+    ),
+    Trouble(
+        "network.py",
+        errors.NetworkError,
+        "… … stopped …: ….",
+        "The run's deadline passed: requests, retries and waits together get 5 * `retries` * `timeout` seconds.",
+        network.TIMEOUT_HINT,
+    ),
+    Trouble(
+        "network.py",
+        errors.NetworkError,
+        "the connection was closed or reset mid-response",
+        "The connection broke on every attempt (a proxy or load balancer cutting it).",
+        network.NETWORK_HINT,
     ),
     Trouble(
         "client.py",
-        errors.NetworkError,
-        "… … failed after … attempt(s): ….",
-        "DNS, proxy, firewall or TLS failure (a TLS error means the CA is not trusted: see `ca-cert`).",
-        client.NETWORK_HINT,
+        errors.ApiError,
+        "… … answered HTTP … with JSON nested too deeply.",
+        "The answer is not the Enkryptify API's (no real answer nests thousands of levels).",
+        "Check api-url points at the Enkryptify API; no real answer nests that deep.",
+    ),
+    Trouble(
+        "client.py",
+        errors.UsageError,
+        "SSL_CERT_FILE or SSL_CERT_DIR names no readable PEM certificates.",
+        "The variable points at a missing file or folder, or at something that is not PEM.",
+        "Point SSL_CERT_FILE at a PEM bundle, or unset it to use the built-in CA list; add a CA with ca-cert.",
+    ),
+    Trouble(
+        "resolve.py",
+        errors.NotFoundError,
+        "Workspace … not found, or not visible to this token.",
+        "A typo in `workspace`, or the token's scope does not cover it.",
+        "Workspaces this token sees: ….",
+    ),
+    Trouble(
+        "resolve.py",
+        errors.NotFoundError,
+        "Project … not found in workspace …, or not visible to this token.",
+        "A typo in `project` (slug or ID), or the token's scope does not cover it.",
+        "Projects this token sees there: ….",
     ),
     Trouble(
         "client.py",

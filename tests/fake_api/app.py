@@ -26,7 +26,15 @@ AuthKind = Literal["static", "jwt", "none", "invalid"]
 ExchangeMode = Literal["both", "header", "body", "disabled"]
 DEMO_SEED = Path(__file__).with_name("seed_demo.yml")
 _SETTINGS = frozenset(
-    {"jwt_ttl", "exchange_mode", "rate_limits", "per_client_limit", "exchange_limit", "accept_static_bearer"}
+    {
+        "jwt_ttl",
+        "exchange_mode",
+        "rate_limits",
+        "per_client_limit",
+        "exchange_limit",
+        "accept_static_bearer",
+        "plain_errors",
+    }
 )
 
 
@@ -70,6 +78,7 @@ class FakeResponse:
     body: bytes = b""
     delay: float = 0.0  # adapter: wait this long first (mock: raise httpx.ReadTimeout)
     reset: bool = False  # adapter: send part of the body then reset (mock: raise httpx.ReadError)
+    trickle: float = 0.0  # adapter: send the body one byte per `trickle` seconds (mock: all at once)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -104,7 +113,11 @@ class FakeEnkryptify(Model):
     def __init__(self) -> None:
         super().__init__()
         self.accept_static_bearer = True
-        self.exchange_mode: ExchangeMode = "both"
+        # The header form is what the API reference and every SDK use; "body" and "both" are opt-in
+        # modes for the client's fallback to the API-tokens page's {"token": ...} form.
+        self.exchange_mode: ExchangeMode = "header"
+        # Error bodies as text/plain (what the SDKs' own test mocks send) instead of {"message": ...}.
+        self.plain_errors = False
         self.jwt_ttl = 900
         self.rate_limits = True
         self.per_client_limit = 200
@@ -233,6 +246,8 @@ class FakeEnkryptify(Model):
             path = unquote(req.path)
             auth: list[AuthKind] = ["none"]
             resp, fault = self._handle(req, auth)
+            if self.plain_errors and resp.status >= 400:
+                _as_plain_text(resp)
             self.requests.append(
                 RequestRecord(
                     req.method,
@@ -443,11 +458,26 @@ def _replacement(fault: Fault) -> FakeResponse:
     return FakeResponse(200, {"Content-Type": JSON_CT}, fault.payload or b"")  # invalid_json
 
 
+def _as_plain_text(resp: FakeResponse) -> None:
+    """A JSON ``{"message": ...}`` error turned into its message as text/plain."""
+    if not resp.headers.get("Content-Type", "").startswith("application/json"):
+        return
+    try:
+        message = json.loads(resp.body).get("message")
+    except (ValueError, AttributeError):
+        return
+    if isinstance(message, str):
+        resp.headers["Content-Type"] = "text/plain; charset=utf-8"
+        resp.body = message.encode()
+
+
 def _transform(resp: FakeResponse, fault: Fault) -> None:
     if fault.kind == "delay":
         resp.delay = fault.seconds
     elif fault.kind == "reset":
         resp.reset = True
+    elif fault.kind == "trickle":
+        resp.trickle = fault.seconds
     elif fault.kind == "truncated_json":
         resp.body = resp.body[: max(1, len(resp.body) // 2)]
     elif fault.kind == "content_type":

@@ -3,8 +3,8 @@
 Each `fake.inject(method, path_glob, faults)` adds a rule holding a queue; a matching
 request consumes one fault, then the rule falls back to normal behaviour (`sticky=True`
 keeps the last fault forever). Faults that *replace* the answer (status, html, invalid
-JSON, huge body) skip the normal handler; the others (delay, reset, truncated JSON,
-content type) transform the normal answer or tell the adapter how to deliver it.
+JSON, huge body) skip the normal handler; the others (delay, reset, trickle, truncated
+JSON, content type) transform the normal answer or tell the adapter how to deliver it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["status", "delay", "reset", "invalid_json", "truncated_json", "html", "content_type", "huge_body"]
+FaultKind = Literal[
+    "status", "delay", "reset", "trickle", "invalid_json", "truncated_json", "html", "content_type", "huge_body"
+]
 REPLACING: frozenset[str] = frozenset({"status", "invalid_json", "html", "huge_body"})
 JSON_CT = "application/json; charset=utf-8"
 
@@ -47,6 +49,12 @@ class Fault:
     def delay(cls, seconds: float) -> Fault:
         """Wait `seconds`, then answer normally (the mock transport raises httpx.ReadTimeout)."""
         return cls("delay", seconds=seconds)
+
+    @classmethod
+    def trickle(cls, seconds_per_byte: float) -> Fault:
+        """Send the headers at once, then the normal body one byte every `seconds_per_byte` (the mock
+        transport answers at once: it has no clock to stretch)."""
+        return cls("trickle", seconds=seconds_per_byte)
 
     @classmethod
     def reset(cls) -> Fault:

@@ -6,7 +6,8 @@
 HTTP/1.1 with keep-alive and Content-Length on every answer; one thread per connection
 (daemon threads); no request logging (tokens never reach stdout/stderr). `Fault.delay`
 really waits; `Fault.reset` sends the headers and half the body, then resets the
-connection (SO_LINGER 0). Rate limits are keyed on the client's address.
+connection (SO_LINGER 0); `Fault.trickle` sends the body one byte at a time. Rate limits
+are keyed on the client's address.
 """
 
 from __future__ import annotations
@@ -130,6 +131,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.end_headers()
+        if resp.trickle > 0:
+            self.wfile.flush()
+            for index in range(len(resp.body)):
+                if self.server.stopping.wait(resp.trickle):
+                    break
+                try:
+                    self.wfile.write(resp.body[index : index + 1])
+                    self.wfile.flush()
+                except OSError:  # the client gave up: expected
+                    break
+            self.close_connection = True
+            return
         self.wfile.write(resp.body)
         self.wfile.flush()
 

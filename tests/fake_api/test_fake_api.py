@@ -414,7 +414,39 @@ def test_main_prints_url_and_stops_on_sigterm(tmp_path: Path) -> None:
             proc.communicate()
 
 
+def test_exchange_default_is_the_header_form_alone(client: httpx.Client, fake: FakeEnkryptify) -> None:
+    assert fake.exchange_mode == "header"
+    assert client.post("/v1/auth/exchange", headers=bearer(DEMO_TOKEN)).status_code == 200
+    assert client.post("/v1/auth/exchange", json={"token": DEMO_TOKEN}).status_code == 401
+
+
+def test_plain_text_errors(client: httpx.Client, fake: FakeEnkryptify) -> None:
+    fake.plain_errors = True
+    r = client.get("/v1/workspace", headers=bearer("ek_live_nope"))
+    assert (r.status_code, r.headers["Content-Type"], r.text) == (
+        401,
+        "text/plain; charset=utf-8",
+        "Invalid or expired token",
+    )
+    assert (
+        client.get("/v1/workspace", headers=bearer(DEMO_TOKEN)).headers["Content-Type"].startswith("application/json")
+    )
+
+
+def test_trickle_sends_one_byte_at_a_time(fake: FakeEnkryptify, served: str) -> None:
+    fake.inject("GET", "/v1/workspace", Fault.trickle(0.01))
+    with (
+        httpx.Client(base_url=served, verify=TLS) as c,
+        c.stream("GET", "/v1/workspace", headers=bearer(DEMO_TOKEN)) as r,
+    ):
+        chunks = list(r.iter_bytes())
+    assert len(chunks) > 10 and all(len(chunk) == 1 for chunk in chunks)
+    assert json.loads(b"".join(chunks))[0]["slug"] == "acme"
+
+
 def test_async_client_through_mock(fake: FakeEnkryptify) -> None:
+    fake.exchange_mode = "body"
+
     async def run() -> tuple[int, int]:
         async with httpx.AsyncClient(transport=mock_transport(fake), base_url=MOCK_BASE_URL) as c:
             exchanged = await c.post("/v1/auth/exchange", json={"token": DEMO_TOKEN})

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from enkryptify_action.client import HINTS, NETWORK_HINT
+from enkryptify_action import network
+from enkryptify_action.client import FALLBACK_NOTE, HINTS, NETWORK_HINT
 from enkryptify_action.errors import EnkryptifyError
 from enkryptify_action.plan import ExportItem, ExportPlan, Secret, Target
 from enkryptify_action.select import build_plan
@@ -37,6 +38,13 @@ CORPUS = "\n".join(
     [
         *HINTS.values(),
         NETWORK_HINT,
+        network.DNS_HINT,
+        network.REFUSED_HINT,
+        network.TIMEOUT_HINT,
+        network.TLS_HINT,
+        network.TLS_HANDSHAKE_HINT,
+        network.PROXY_HINT,
+        FALLBACK_NOTE,
         "enkryptify-fetch: error: hint: warning: wrote secret(s) from acme/web-app/production",
     ]
     + [f"{exc.message}\n{exc.hint}" for exc in _refusals()]

@@ -21,6 +21,7 @@ import pytest
 
 from enkryptify_action.client import HINTS, NETWORK_HINT
 from enkryptify_action.formats import dotenv_value
+from enkryptify_action.network import TIMEOUT_HINT
 from tests.e2e.cli_helpers import base_env, run_cli
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.faults import Fault
@@ -94,7 +95,7 @@ ROWS = [
     Row("connection reset mid-body, always", inject("GET", SECRETS_PATH, Fault.reset(), sticky=True), 5,
         NETWORK_HINT, "closed or reset mid-response", RETRY_2),
     Row("server slower than the timeout", inject("GET", SECRETS_PATH, Fault.delay(2), sticky=True), 5,
-        NETWORK_HINT, "timed out after 2 attempt(s)", {"timeout": "0.5", "retries": "2"}),
+        TIMEOUT_HINT, "timed out after 2 attempt(s)", {"timeout": "0.5", "retries": "2"}),
     Row("invalid JSON", inject("GET", SECRETS_PATH, Fault.invalid_json()), 5, BAD_BODY_HINT,
         "invalid or truncated JSON"),
     Row("truncated JSON", inject("GET", SECRETS_PATH, Fault.truncated_json()), 5, BAD_BODY_HINT,
@@ -108,7 +109,7 @@ ROWS = [
     Row("JWT expiring mid-run (401, one re-exchange)", inject("GET", SECRETS_PATH, Fault.status(401)), 0,
         check=two_exchanges),
     Row("exchange rate-limited: direct Bearer", inject("POST", EXCHANGE,
-        Fault.status(429, headers={"Retry-After": "60"})), 0, message="using the API token directly",
+        Fault.status(429, headers={"Retry-After": "60"})), 0, message="used the API token directly",
         check=direct_bearer_after_429),
     Row("revoked token", revoke, 3, HINTS[401], "HTTP 401"),
     Row("token scoped to another environment (404)", scope_to_staging, 4, "Available environments: staging.",

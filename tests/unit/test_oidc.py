@@ -241,6 +241,8 @@ def client_for(fake: FakeEnkryptify, ws: str, id_token: str, seen: list[str], cl
         login=login,
         sleep=lambda _s: None,
         clock=lambda: clock[0],
+        timeout=300,
+        retries=10,  # the run's deadline (5 x retries x timeout) outlasts the JWT: the test moves the clock past it
     )
 
 

@@ -54,11 +54,10 @@ def test_no_environment_is_a_usage_error(fake_api: FakeEnkryptify) -> None:
 def test_token_scoped_to_another_project_gets_not_found(fake_api: FakeEnkryptify) -> None:
     fake_api.add_token("ek_live_scoped_elsewhere", projects=["other-project"])
     client = connect(fake_api, "ek_live_scoped_elsewhere")
-    # Listing environments is refused, so the name is tried as an ID; the secrets call then says 404.
-    target = resolve_target(client, workspace="acme", project="web-app", environment="production")
     with pytest.raises(NotFoundError) as info:
-        fetch_secrets(client, target, personal=False)
-    assert info.value.status == 404 and "scope" in (info.value.hint or "")
+        resolve_target(client, workspace="acme", project="web-app", environment="production")
+    assert info.value.message == "Project 'web-app' not found in workspace 'acme', or not visible to this token."
+    assert "scope" in (info.value.hint or "")
 
 
 def test_values_shared_personal_and_absent(fake_api: FakeEnkryptify) -> None:
