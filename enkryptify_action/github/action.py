@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -22,10 +21,11 @@ from github_action_utils._serialization import escape_data
 
 from ..config import Settings, resolve_settings
 from ..errors import EXIT_INTERNAL, EXIT_OK, EnkryptifyError, ExportError
+from ..files import mark_file
 from ..formats import printable
 from ..pipeline import RunStats, fetch_plan
 from ..plan import ExportPlan
-from .exports import Exports, build_exports, export_file_path, write_exports
+from .exports import Exports, build_exports, write_exports
 from .inputs import raw_token_candidates, read_inputs
 from .masking import plan_masks
 from .summary import render_error_summary, render_summary
@@ -112,8 +112,11 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
         _log_plan(plan, settings)
         write_exports(exports, env, remember_file=_remember_file)  # dry run: names and count only
         if settings.summary:
-            destinations = _destinations(exports, settings)
-            _append_summary(env, render_summary(plan, destinations=destinations, dry_run=settings.dry_run))
+            file_name = exports.file_path.name if exports.file_path is not None else None
+            summary = render_summary(
+                plan, destinations=_destinations(exports, settings), dry_run=settings.dry_run, export_file=file_name
+            )
+            _append_summary(env, summary)
     except EnkryptifyError as exc:
         return _fail(exc, env, settings)
     except Exception as exc:
@@ -157,26 +160,25 @@ def _destinations(exports: Exports, settings: Settings) -> list[str]:
         found.append("environment variables")
     if settings.export_outputs:
         found.append("step outputs")
-    if exports.file_path is not None:
-        found.append(f"dotenv file {exports.file_path.name}")
-    return found
+    return found  # the dotenv file is added by render_summary (export_file), escaped
 
 
-def _remember_file(path: Path) -> None:
-    """Record the dotenv file for the post step, which deletes it when the job ends."""
+def _remember_file(path: Path, temp: Path, fd: int) -> None:
+    """Record the dotenv file for the post step before its first byte is written (post.py deletes it).
+
+    The temporary file is renamed into place, so one device, inode and mark (files.mark_file) identify
+    both paths: a leftover temporary file (the step was killed while writing) and the export file, even
+    after a later step appended to it.
+    """
+    info = os.fstat(fd)
+    record = {"path": str(path), "temp": str(temp), "dev": info.st_dev, "ino": info.st_ino, "mark": mark_file(fd)}
     try:
-        gau.save_state(STATE_EXPORT_FILE, json.dumps({"path": str(path), "id": file_identity(path)}))
+        gau.save_state(STATE_EXPORT_FILE, json.dumps(record))
     except (KeyError, OSError):
         raise ExportError(
             "Cannot record the export file for cleanup (GITHUB_STATE is missing or not writable).",
             hint="Run this action as a step of a GitHub workflow, or leave export-file empty.",
         ) from None
-
-
-def file_identity(path: Path) -> list[int]:
-    """Inode, size and modification time: an inode alone is reused when a file is replaced."""
-    info = path.lstat()
-    return [info.st_ino, info.st_size, info.st_mtime_ns]
 
 
 def _emit_warnings(messages: list[str]) -> None:
@@ -208,33 +210,3 @@ def _append_summary(env: Mapping[str, str], markdown: str, *, quiet: bool = Fals
     except OSError as exc:
         if not quiet:
             gau.warning(f"Cannot write the step summary: {exc.strerror}.")
-
-
-def run_post(environ: Mapping[str, str] | None = None) -> int:
-    """The post step: delete the dotenv file the main step wrote, if it is still that file."""
-    env = os.environ if environ is None else environ
-    raw = env.get(f"STATE_{STATE_EXPORT_FILE}", "")
-    if not raw:
-        return EXIT_OK
-    try:
-        state = json.loads(raw)
-        recorded = Path(str(state["path"]))
-        identity = [int(part) for part in state["id"]]
-        path = export_file_path(str(recorded), env, Path.cwd())
-        regular = stat.S_ISREG(path.lstat().st_mode)  # lstat: a symlink is never followed
-        current = file_identity(path)
-    except FileNotFoundError:
-        return EXIT_OK
-    except (ValueError, KeyError, TypeError, OSError, EnkryptifyError):
-        gau.warning("Not removing the export file: its recorded location is unusable.")
-        return EXIT_OK
-    if path != recorded or not regular or current != identity:
-        gau.warning(f"Not removing {path}: it was replaced after this action wrote it.")
-        return EXIT_OK
-    try:
-        path.unlink()
-    except OSError as exc:
-        gau.warning(f"Could not remove {path}: {exc.strerror}.")
-        return EXIT_OK
-    say(f"Removed the export file {path}.")
-    return EXIT_OK
