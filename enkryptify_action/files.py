@@ -120,7 +120,7 @@ def append_file(path: str, data: bytes) -> int:
     """
     with signals_deferred():
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
         except OSError as exc:
             raise ExportError(f"Cannot append to {path}: {exc.strerror}.") from None
         try:

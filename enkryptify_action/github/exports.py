@@ -176,6 +176,10 @@ def write_exports(exports: Exports, environ: Mapping[str, str], *, remember_file
     is written (the temp file is renamed into place, so both paths share one inode).
     If a later write fails, the dotenv file is removed and the appends are cut back: nothing half-done.
     """
+    targets = [(environ["GITHUB_OUTPUT"], exports.output_text)]
+    if exports.env_text is not None:
+        targets.append((environ["GITHUB_ENV"], exports.env_text))
+    encoded = [(path, text.encode("utf-8")) for path, text in targets]  # before any write: all or nothing
     with signals_deferred():  # a SIGINT/SIGTERM meanwhile is delivered when every write is complete
         written: Path | None = None
         appended: list[tuple[str, int]] = []
@@ -187,10 +191,6 @@ def write_exports(exports: Exports, environ: Mapping[str, str], *, remember_file
                     final, exports.file_text, before_write=lambda temp, fd: remember_file(final, temp, fd)
                 )
                 written = final
-            targets = [(environ["GITHUB_OUTPUT"], exports.output_text)]
-            if exports.env_text is not None:
-                targets.append((environ["GITHUB_ENV"], exports.env_text))
-            encoded = [(path, text.encode("utf-8")) for path, text in targets]  # encode first: all or nothing
             for path, data in encoded:
                 appended.append((path, append_file(path, data)))
         except BaseException:
