@@ -131,7 +131,7 @@ def test_adversarial_values_reach_env_and_outputs_exactly_and_never_the_log(
     )
     assert_argv_clean(step, ADVERSARIAL | credentials(fake))
     summary = run.files["GITHUB_STEP_SUMMARY"]
-    assert "| api\\_key\\_v2 | api-key.v2 | web-app | production |" in summary
+    assert "| `api_key_v2` | `api-key.v2` | `web-app` | `production` |" in summary
 
 
 def test_dangerous_names_refuse_the_run_with_an_annotation_and_write_nothing(
