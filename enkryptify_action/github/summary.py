@@ -18,7 +18,7 @@ SUMMARY_MAX_CHARS = 200_000
 # Markdown; an escaped `/` breaks every `scheme://` autolink and `www\.` the `www.` one.
 _PROSE_PLAIN = ".,:;'\"?%"
 _PROSE = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "@": "`@`", "\0": "\ufffd"}
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\0": "\ufffd"}
     | {ch: "\\" + ch for ch in map(chr, range(0x21, 0x7F)) if not ch.isalnum() and ch not in "&<>@" + _PROSE_PLAIN}
 )
 
@@ -33,7 +33,8 @@ def _one_line(text: str) -> str:
 
 def md(text: str) -> str:
     """Prose safe anywhere in the summary (a table cell too): one line, rendered as exactly this text."""
-    return _one_line(text).translate(_PROSE).replace("www.", "www\\.")
+    escaped = _one_line(text).translate(_PROSE).replace("www.", "www\\.")
+    return re.sub("@+", lambda run: f"`{run.group()}`", escaped)  # one span per run: `@``@` would be one span
 
 
 def code(text: str, *, in_table: bool = False) -> str:

@@ -145,7 +145,7 @@ def test_prose_renders_as_exactly_its_text_and_never_a_link(text: str) -> None:
 
 
 def test_prose_quoting_urls_emails_and_html_stays_text() -> None:
-    message = "Environment 'www.evil.example' not found: see https://evil.example, mail a@b.example <b>x</b> $1$"
+    message = "Environment 'www.evil.example' not found: see https://evil.example, mail a@b.example <b>x</b> $1$ @@x"
     parsed = parse(render_error_summary(NotFoundError(message, hint="Ask [admin](https://evil.example).")))
     assert "a" not in parsed.tags and "b" not in parsed.tags
     assert message in parsed.text and "Ask [admin](https://evil.example)." in parsed.text
