@@ -14,6 +14,7 @@ sent to the whole foreground process group (Ctrl-C), which the child must not re
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import signal
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
-from .errors import UsageError
+from .errors import CommandNotExecutableError, CommandNotFoundError, UsageError
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -111,13 +112,15 @@ def place_in(folder: Path, raw: str) -> Path:
     return folder / path
 
 
-def run_and_wait(command: Sequence[str], env: Mapping[str, str], signals: _Signals) -> int:
-    """Run the child, pass signals on, return its exit code (128+N if a signal ended it)."""
+def run_and_wait(command: Sequence[str], program: str, env: Mapping[str, str], signals: _Signals) -> int:
+    """Run ``program`` (found by ``cli.find_command``) as ``command``, pass signals on, return its exit code
+    (128+N if a signal ended it)."""
     signals.starting = True
     try:
-        child = subprocess.Popen(list(command), env=dict(env))
+        child = subprocess.Popen(list(command), executable=program, env=dict(env))
     except OSError as exc:
-        raise UsageError(f"Cannot run {command[0]!r}: {exc.strerror}.") from None
+        error = CommandNotFoundError if exc.errno == errno.ENOENT else CommandNotExecutableError
+        raise error(f"Cannot run {command[0]!r}: {exc.strerror}.") from None
     finally:
         signals.starting = False
     signals.child = child

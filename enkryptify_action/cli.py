@@ -5,17 +5,28 @@ With no arguments inside GitHub Actions (``GITHUB_ACTIONS=true``) it runs as the
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Settings, resolve_settings
-from .errors import EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, EnkryptifyError, ExitCode, UsageError
+from .errors import (
+    EXIT_CODES,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandNotExecutableError,
+    CommandNotFoundError,
+    EnkryptifyError,
+    ExitCode,
+    UsageError,
+)
 from .files import write_private_file
 from .formats import printable
 from .options import CLI, Kind, for_platform
@@ -78,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a command with the secrets in its environment only")
     _add_options(run, dry_run=False)
+    run.add_argument(
+        "--keep-token",
+        action="store_true",
+        help=f"keep {', '.join(CREDENTIAL_VARIABLES)} in the command's environment "
+        "(default: removed, so the command gets the selected secrets and not the credential)",
+    )
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     run.set_defaults(handler=_cmd_run)
 
@@ -175,30 +192,89 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
     return _print_names(plan)
 
 
+# Credentials the program reads (or the runner gives it to get one): `run` removes them from the child's
+# environment unless --keep-token is given. The child gets the selected secrets, not the key to all of them.
+CREDENTIAL_VARIABLES = (
+    "ENKRYPTIFY_TOKEN",
+    "INPUT_TOKEN",
+    "ENKRYPTIFY_ID_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+)
+
+
+def child_environment(inherited: Mapping[str, str], secrets: Mapping[str, str], *, keep_token: bool) -> dict[str, str]:
+    """The inherited environment less the credentials (unless kept), then the secrets on top (as `ek run` does)."""
+    env = dict(inherited)
+    if not keep_token:
+        for name in CREDENTIAL_VARIABLES:
+            env.pop(name, None)
+    env.update(secrets)
+    return env
+
+
+def find_command(name: str, search_path: str | None) -> str:
+    """The program a shell would run for ``name``, found before anything is fetched.
+
+    Like sh/bash: a name with a ``/`` is used as it is; otherwise the first executable regular file in
+    PATH wins (an empty entry is the current folder). Missing: exit 127; found but not executable (or
+    a folder): exit 126. Looked up in our PATH, so a secret named PATH cannot choose the program.
+    """
+    if "/" in name:
+        candidates = [name]
+    else:
+        entries = (search_path if search_path is not None else os.defpath).split(os.pathsep)
+        candidates = [os.path.join(entry or ".", name) for entry in entries]
+    blocked: str | None = None
+    for candidate in candidates:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+        if blocked is None and (os.path.isfile(candidate) or (candidate == name and os.path.exists(name))):
+            blocked = candidate  # a folder found in PATH is skipped, as sh does; named with a / it is refused
+    if blocked is not None:
+        message = (
+            f"Cannot run {name!r}: {blocked} is a folder. Nothing was fetched."
+            if os.path.isdir(blocked)
+            else f"Cannot run {name!r}: {blocked} is not executable. Nothing was fetched."
+        )
+        raise CommandNotExecutableError(
+            message,
+            hint=f"Make it executable (chmod +x {blocked}), or run it through its interpreter (-- sh {blocked}).",
+        )
+    where = "" if "/" in name else " in PATH"
+    raise CommandNotFoundError(
+        f"Cannot run {name!r}: command not found{where}. Nothing was fetched.",
+        hint="Check the spelling, give the full path, or install it in an earlier step.",
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> ExitCode:
     command = list(args.argv)
     if command[:1] == ["--"]:
         command = command[1:]
     if not command:
         raise UsageError("run needs a command.", hint=f"Example: {PROG} run --environment production -- ./deploy.sh")
+    program = find_command(command[0], os.environ.get("PATH"))  # before any request
     settings = settings_from_args(args)
     specs = parse_file_specs(settings.files)
     plan = _fetch(settings)
-    env = dict(os.environ)
     if specs:
-        return _run_with_files(command, env, plan, specs)
-    env.update(plan.as_dict())  # secrets override inherited variables, as `ek run` does
+        inherited = child_environment(os.environ, {}, keep_token=args.keep_token)
+        return _run_with_files(command, program, inherited, plan, specs)
+    env = child_environment(os.environ, plan.as_dict(), keep_token=args.keep_token)
     info(f"running {command[0]} with {len(plan.items)} secret(s) from {_where(plan)}")
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        os.execvpe(command[0], command, env)  # noqa: S606 (the user's own command, no shell)
+        os.execve(program, command, env)  # noqa: S606 (the user's own command, no shell)
     except OSError as exc:
-        raise UsageError(f"Cannot run {command[0]!r}: {exc.strerror}.") from None
-    return EXIT_INTERNAL  # pragma: no cover (execvpe does not return)
+        error = CommandNotFoundError if exc.errno == errno.ENOENT else CommandNotExecutableError
+        raise error(f"Cannot run {command[0]!r}: {exc.strerror}.") from None
+    return EXIT_INTERNAL  # pragma: no cover (execve does not return)
 
 
-def _run_with_files(command: list[str], env: dict[str, str], plan: ExportPlan, specs: tuple[FileSpec, ...]) -> ExitCode:
+def _run_with_files(
+    command: list[str], program: str, env: dict[str, str], plan: ExportPlan, specs: tuple[FileSpec, ...]
+) -> ExitCode:
     """``run`` with secret files: they exist in a private folder only while the child runs (child.py)."""
     from .child import Interrupted, exit_for, place_in, private_folder, run_and_wait
 
@@ -211,7 +287,7 @@ def _run_with_files(command: list[str], env: dict[str, str], plan: ExportPlan, s
                 f"running {command[0]} with {len(plan.items)} secret(s) from {_where(plan)}, "
                 f"{len(files)} as file(s) removed when it ends"
             )
-            return ExitCode(run_and_wait(command, env, signals))
+            return ExitCode(run_and_wait(command, program, env, signals))
     except Interrupted as exc:
         return ExitCode(exit_for(exc))
 
@@ -269,7 +345,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list and os.environ.get("GITHUB_ACTIONS") == "true":
         from .github.action import run_action
 
-        return run_action()
+        try:
+            return run_action()
+        except KeyboardInterrupt:  # a SIGINT deferred while the exports were written is delivered after them
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return 130
     try:
         args = build_parser().parse_args(args_list)
     except SystemExit as exc:  # argparse: --help/--version exit 0, errors exit 2

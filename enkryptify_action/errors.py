@@ -9,7 +9,9 @@
      │    └── RateLimitedError      429 after every retry                    (exit 5)
      ├── NetworkError               DNS/refused/timeout/TLS/proxy failures   (exit 5)
      ├── ValidationError            a secret cannot be exported as asked     (exit 6)
-     └── ExportError                writing the export failed                (exit 7)
+     ├── ExportError                writing the export failed                (exit 7)
+     ├── CommandNotExecutableError  `run`: the command is not executable     (exit 126)
+     └── CommandNotFoundError       `run`: the command was not found         (exit 127)
 
 Messages never contain the token, the JWT or a secret value: they name paths, statuses
 and secret *names* only.
@@ -29,6 +31,8 @@ EXIT_NOT_FOUND = ExitCode(4)
 EXIT_API = ExitCode(5)
 EXIT_VALIDATION = ExitCode(6)
 EXIT_EXPORT = ExitCode(7)
+EXIT_NOT_EXECUTABLE = ExitCode(126)  # as sh and bash exit for a command they cannot execute
+EXIT_COMMAND_NOT_FOUND = ExitCode(127)  # as sh and bash exit for a command they cannot find
 
 EXIT_CODES: dict[ExitCode, str] = {
     EXIT_OK: "secrets fetched and exported (or the `run` child exited 0)",
@@ -39,6 +43,8 @@ EXIT_CODES: dict[ExitCode, str] = {
     EXIT_API: "API or network error after all retries (429, 5xx, timeouts, bad responses)",
     EXIT_VALIDATION: "refused by validation: a secret cannot be exported as asked; nothing was written",
     EXIT_EXPORT: "writing the export failed (file system); nothing was left half-written",
+    EXIT_NOT_EXECUTABLE: "`run`: the command is not executable (or is a folder); nothing was fetched",
+    EXIT_COMMAND_NOT_FOUND: "`run`: the command was not found (checked before anything is fetched)",
 }
 
 
@@ -128,3 +134,17 @@ class ExportError(EnkryptifyError):
 
     exit_code = EXIT_EXPORT
     title = "Export failed"
+
+
+class CommandNotExecutableError(EnkryptifyError):
+    """``run``: the command exists but cannot be executed (no execute permission, a folder)."""
+
+    exit_code = EXIT_NOT_EXECUTABLE
+    title = "Command not executable"
+
+
+class CommandNotFoundError(EnkryptifyError):
+    """``run``: the command is neither a path that exists nor found in PATH."""
+
+    exit_code = EXIT_COMMAND_NOT_FOUND
+    title = "Command not found"

@@ -20,9 +20,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import EnkryptifyError, ExportError, NotFoundError, UsageError, ValidationError
+from .files import give_to_folder_owner, signals_deferred, write_all
 from .plan import ExportItem, ExportPlan
 
 ENCODINGS = ("", "base64")
+# Told (target, temporary path, open descriptor) before a file's first byte is written.
+BeforeWrite = Callable[[Path, Path, int], None]
 _SPEC = re.compile(r"^(?P<name>[^\s=:#]+)(?::(?P<encoding>[A-Za-z0-9]+))?\s*=\s*(?P<path>.+)$")
 HINT_FILES = (
     "One entry per line: NAME=PATH, or NAME:base64=PATH to write the base64-decoded bytes. "
@@ -135,21 +138,22 @@ def decoded_texts(files: tuple[SecretFile, ...]) -> list[str]:
 
 
 @contextlib.contextmanager
-def secret_files_written(
-    files: tuple[SecretFile, ...], *, before_write: Callable[[Path], None] | None = None
-) -> Iterator[None]:
+def secret_files_written(files: tuple[SecretFile, ...], *, before_write: BeforeWrite | None = None) -> Iterator[None]:
     """Write every file, run the ``with`` body, and undo it all if anything fails: all or nothing.
 
     Each file is first staged as a 0600 temporary file beside its target; only when every one is
     staged are they moved into place. If a move or the body fails, files that replaced an existing
     one are put back (a hard link kept the old one), new files and the folders made for them are
-    removed. ``before_write`` is called with each temporary path before it is written (the GitHub
-    Action records them for its post step, so no temporary file is ever left behind unrecorded).
+    removed. ``before_write(target, temp, fd)`` is called for each file before its first byte is written
+    (the GitHub Action records them for its post step, so no file is ever left behind unrecorded). Signals
+    are deferred while the files are staged and moved; as root, files and new folders get the owner of the
+    folder they are made in (so later steps, run as the runner's user, can read them).
     """
     transaction = _Transaction(files)
     try:
-        transaction.stage(before_write)
-        transaction.commit()
+        with signals_deferred():
+            transaction.stage(before_write)
+            transaction.commit()
         yield
     except BaseException as exc:
         transaction.rollback()
@@ -166,7 +170,7 @@ class _Transaction:
         self.staged: dict[Path, Path] = {}  # target -> temporary file
         self.committed: list[tuple[Path, Path | None]] = []  # (target, backup of what it replaced)
 
-    def stage(self, before_write: Callable[[Path], None] | None) -> None:
+    def stage(self, before_write: BeforeWrite | None) -> None:
         for file in self.files:
             self._make_folder(file)
             try:
@@ -176,14 +180,15 @@ class _Transaction:
             temp = Path(name)
             self.staged[file.path] = temp
             try:
+                give_to_folder_owner(file.path, fd)
                 if before_write is not None:
-                    before_write(temp)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(file.data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
+                    before_write(file.path, temp, fd)
+                write_all(fd, file.data)
+                os.fsync(fd)
             except OSError as exc:
                 raise _write_error(file, exc) from None
+            finally:
+                os.close(fd)
 
     def commit(self) -> None:
         for file in self.files:
@@ -229,6 +234,7 @@ class _Transaction:
                     hint="Check the files option's PATH and that its folder is writable.",
                 ) from None
             self.folders.append(folder)
+            give_to_folder_owner(folder, folder)
 
 
 def _keep(target: Path, backup: Path) -> None:

@@ -574,6 +574,20 @@ TROUBLES: tuple[Trouble, ...] = (
         "Use --output FILE, or --output - to print them anyway.",
     ),
     Trouble(
+        "cli.py",
+        errors.CommandNotFoundError,
+        "Cannot run …: command not found…. Nothing was fetched.",
+        "`enkryptify-fetch run -- CMD`: CMD is not a path that exists, nor in PATH (checked before any request).",
+        "Check the spelling, give the full path, or install it in an earlier step.",
+    ),
+    Trouble(
+        "cli.py",
+        errors.CommandNotExecutableError,
+        "Cannot run …: … is not executable. Nothing was fetched.",
+        "CMD exists but has no execute permission (a script checked out without `chmod +x`), or is a folder.",
+        "Make it executable (chmod +x …), or run it through its interpreter",
+    ),
+    Trouble(
         "files.py",
         errors.ExportError,
         "Cannot write …: ….",

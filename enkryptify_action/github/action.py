@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +21,7 @@ from github_action_utils._serialization import escape_data
 
 from ..config import Settings, resolve_settings
 from ..errors import EXIT_INTERNAL, EXIT_OK, EnkryptifyError, ExportError
+from ..files import mark_file
 from ..formats import printable
 from ..pipeline import RunStats, fetch_plan
 from ..plan import ExportPlan
@@ -119,11 +119,14 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
     try:
         _log_plan(plan, settings)
         write_exports(  # dry run: names and count only
-            exports, env, remember_file=_remember_file, remember_secret_files=_remember_secret_files
+            exports, env, remember_file=_remember_file, remember_secret_file=_SecretFileRecords()
         )
         if settings.summary:
-            destinations = _destinations(exports, settings)
-            _append_summary(env, render_summary(plan, destinations=destinations, dry_run=settings.dry_run))
+            file_name = exports.file_path.name if exports.file_path is not None else None
+            summary = render_summary(
+                plan, destinations=_destinations(exports, settings), dry_run=settings.dry_run, export_file=file_name
+            )
+            _append_summary(env, summary)
     except EnkryptifyError as exc:
         return _fail(exc, env, settings)
     except Exception as exc:
@@ -174,17 +177,22 @@ def _destinations(exports: Exports, settings: Settings) -> list[str]:
         found.append("environment variables")
     if settings.export_outputs:
         found.append("step outputs")
-    if exports.file_path is not None:
-        found.append(f"dotenv file {exports.file_path.name}")
     if exports.secret_files:
         found.append(f"{len(exports.secret_files)} secret file(s)")
-    return found
+    return found  # the dotenv file is added by render_summary (export_file), escaped
 
 
-def _remember_file(path: Path) -> None:
-    """Record the dotenv file for the post step, which deletes it when the job ends."""
+def _remember_file(path: Path, temp: Path, fd: int) -> None:
+    """Record the dotenv file for the post step before its first byte is written (post.py deletes it).
+
+    The temporary file is renamed into place, so one device, inode and mark (files.mark_file) identify
+    both paths: a leftover temporary file (the step was killed while writing) and the export file, even
+    after a later step appended to it.
+    """
+    info = os.fstat(fd)
+    record = {"path": str(path), "temp": str(temp), "dev": info.st_dev, "ino": info.st_ino, "mark": mark_file(fd)}
     try:
-        gau.save_state(STATE_EXPORT_FILE, json.dumps({"path": str(path), "id": file_identity(path)}))
+        gau.save_state(STATE_EXPORT_FILE, json.dumps(record))
     except (KeyError, OSError):
         raise ExportError(
             "Cannot record the export file for cleanup (GITHUB_STATE is missing or not writable).",
@@ -192,22 +200,27 @@ def _remember_file(path: Path) -> None:
         ) from None
 
 
-def _remember_secret_files(paths: list[Path]) -> None:
-    """Record the ``files`` files for the post step, which deletes them when the job ends."""
-    records = [{"path": str(path), "id": file_identity(path)} for path in paths]
-    try:
-        gau.save_state(STATE_FILES, json.dumps(records))
-    except (KeyError, OSError):
-        raise ExportError(
-            "Cannot record the secret files for cleanup (GITHUB_STATE is missing or not writable).",
-            hint="Run this action as a step of a GitHub workflow, or leave files empty.",
-        ) from None
+class _SecretFileRecords:
+    """Records each ``files`` file for the post step before its first byte is written (as ``_remember_file``).
 
+    GITHUB_STATE keeps the last value saved under a name, so the whole list is saved each time.
+    """
 
-def file_identity(path: Path) -> list[int]:
-    """Inode, size and modification time: an inode alone is reused when a file is replaced."""
-    info = path.lstat()
-    return [info.st_ino, info.st_size, info.st_mtime_ns]
+    def __init__(self) -> None:
+        self.records: list[dict[str, object]] = []
+
+    def __call__(self, path: Path, temp: Path, fd: int) -> None:
+        info = os.fstat(fd)
+        self.records.append(
+            {"path": str(path), "temp": str(temp), "dev": info.st_dev, "ino": info.st_ino, "mark": mark_file(fd)}
+        )
+        try:
+            gau.save_state(STATE_FILES, json.dumps(self.records))
+        except (KeyError, OSError):
+            raise ExportError(
+                "Cannot record the secret files for cleanup (GITHUB_STATE is missing or not writable).",
+                hint="Run this action as a step of a GitHub workflow, or leave files empty.",
+            ) from None
 
 
 def _emit_warnings(messages: list[str]) -> None:
@@ -239,48 +252,3 @@ def _append_summary(env: Mapping[str, str], markdown: str, *, quiet: bool = Fals
     except OSError as exc:
         if not quiet:
             gau.warning(f"Cannot write the step summary: {exc.strerror}.")
-
-
-def run_post(environ: Mapping[str, str] | None = None) -> int:
-    """The post step: delete the dotenv file and the secret files the main step wrote, if still theirs."""
-    env = os.environ if environ is None else environ
-    raw = env.get(f"STATE_{STATE_EXPORT_FILE}", "")
-    if raw:
-        try:
-            state = json.loads(raw)
-            _remove_recorded(state["path"], state["id"], "the export file", env)
-        except (ValueError, KeyError, TypeError):
-            gau.warning("Not removing the export file: its recorded location is unusable.")
-    raw = env.get(f"STATE_{STATE_FILES}", "")
-    if raw:
-        try:
-            records = json.loads(raw)
-            for record in records:
-                _remove_recorded(record["path"], record["id"], "the secret file", env)
-        except (ValueError, KeyError, TypeError):
-            gau.warning("Not removing the secret files: their recorded locations are unusable.")
-    return EXIT_OK
-
-
-def _remove_recorded(raw_path: object, raw_identity: object, what: str, env: Mapping[str, str]) -> None:
-    """Delete one recorded file if it is still the regular file this action wrote."""
-    recorded = Path(str(raw_path))
-    try:
-        identity = [int(part) for part in raw_identity]  # type: ignore[attr-defined]
-        path = export_file_path(str(recorded), env, Path.cwd(), option=what)
-        regular = stat.S_ISREG(path.lstat().st_mode)  # lstat: a symlink is never followed
-        current = file_identity(path)
-    except FileNotFoundError:
-        return
-    except (ValueError, KeyError, TypeError, OSError, EnkryptifyError):
-        gau.warning(f"Not removing {what}: its recorded location is unusable.")
-        return
-    if path != recorded or not regular or current != identity:
-        gau.warning(f"Not removing {path}: it was replaced after this action wrote it.")
-        return
-    try:
-        path.unlink()
-    except OSError as exc:
-        gau.warning(f"Could not remove {path}: {exc.strerror}.")
-        return
-    say(f"Removed {what} {path}.")

@@ -20,8 +20,8 @@ from pathlib import Path
 from github_action_utils import _files as gau_files
 
 from ..config import Settings
-from ..errors import ExportError, UsageError, ValidationError
-from ..files import write_private_file
+from ..errors import UsageError, ValidationError
+from ..files import append_file, make_private_dirs, signals_deferred, truncate_to, write_private_file
 from ..formats import render_dotenv
 from ..plan import ExportPlan
 from ..secret_files import SecretFile, secret_files_written
@@ -31,6 +31,8 @@ from ..select import is_encodable
 FIXED_OUTPUTS = ("names", "count")
 # The runner refuses this name in GITHUB_ENV (FileCommandManager.cs, compared ignoring case).
 RUNNER_REFUSED_ENV = "NODE_OPTIONS"
+# Records the export file for the post step: (final path, temporary path, the temp file's descriptor) -> None.
+RememberFile = Callable[[Path, Path, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,40 +193,41 @@ def write_exports(
     exports: Exports,
     environ: Mapping[str, str],
     *,
-    remember_file: Callable[[Path], None],
-    remember_secret_files: Callable[[list[Path]], None] = lambda _paths: None,
+    remember_file: RememberFile,
+    remember_secret_file: RememberFile | None = None,
 ) -> None:
-    """Write the secret files and the dotenv file, then append once to GITHUB_OUTPUT and GITHUB_ENV.
+    """Write the secret files and the dotenv file, then append once to GITHUB_OUTPUT and GITHUB_ENV, with
+    signals deferred.
 
-    If anything fails, every file written is removed again; ``remember_file`` and
-    ``remember_secret_files`` record the paths for the post step (which deletes them when the job ends).
+    ``remember_file(final, temp, fd)`` records the dotenv file for the post step before its first byte
+    is written (the temp file is renamed into place, so both paths share one inode); ``remember_secret_file``
+    does the same for each ``files`` file. If a later write fails, the dotenv file is removed, the secret
+    files are removed (or what they replaced put back) and the appends are cut back: nothing half-done.
     """
-    written: Path | None = None
-    secret_paths = [file.path for file in exports.secret_files]
-    with secret_files_written(exports.secret_files):  # a failure below removes them again
-        if secret_paths:
-            remember_secret_files(secret_paths)
-        if exports.file_path is not None and exports.file_text is not None:
-            exports.file_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_private_file(exports.file_path, exports.file_text)
-            written = exports.file_path
+    targets = [(environ["GITHUB_OUTPUT"], exports.output_text)]
+    if exports.env_text is not None:
+        targets.append((environ["GITHUB_ENV"], exports.env_text))
+    encoded = [(path, text.encode("utf-8")) for path, text in targets]  # before any write: all or nothing
+    with (
+        signals_deferred(),  # a SIGINT/SIGTERM meanwhile is delivered when every write is complete
+        secret_files_written(exports.secret_files, before_write=remember_secret_file),
+    ):
+        written: Path | None = None
+        appended: list[tuple[str, int]] = []
         try:
-            if written is not None:
-                remember_file(written)
-            _append(environ["GITHUB_OUTPUT"], exports.output_text)
-            if exports.env_text is not None:
-                _append(environ["GITHUB_ENV"], exports.env_text)
+            if exports.file_path is not None and exports.file_text is not None:
+                final = exports.file_path
+                make_private_dirs(final.parent)
+                write_private_file(
+                    final, exports.file_text, before_write=lambda temp, fd: remember_file(final, temp, fd)
+                )
+                written = final
+            for path, data in encoded:
+                appended.append((path, append_file(path, data)))
         except BaseException:
+            for path, size in appended:
+                truncate_to(path, size)
             if written is not None:
                 with contextlib.suppress(OSError):
                     written.unlink()
             raise
-
-
-def _append(path: str, text: str) -> None:
-    data = text.encode("utf-8")  # encode first: an encoding error cannot leave half a block
-    try:
-        with open(path, "ab") as handle:
-            handle.write(data)
-    except OSError as exc:
-        raise ExportError(f"Cannot append to {path}: {exc.strerror}.") from None

@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -138,8 +139,12 @@ def build_image(
         args += ["--build-arg", f"{name}={value}"]
     args += ["-f", str(context / "Dockerfile"), str(context)]
     started = time.monotonic()
-    podman(*args, timeout=timeout)
-    return BuildResult(image=tag, seconds=time.monotonic() - started)
+    with tempfile.TemporaryDirectory() as scratch:
+        iidfile = Path(scratch) / "iid"
+        podman(*args[:1], "--iidfile", str(iidfile), *args[1:], timeout=timeout)
+        image_id = iidfile.read_text(encoding="utf-8").strip()
+    # The image's ID, not the tag: a concurrent build of another checkout may move the tag meanwhile.
+    return BuildResult(image=image_id, seconds=time.monotonic() - started)
 
 
 def inspect_image(image: str) -> dict[str, object]:

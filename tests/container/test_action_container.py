@@ -13,6 +13,7 @@ loaded through PYTHONPATH, reports each file opened for writing).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 from collections.abc import Callable, Iterator, Mapping
@@ -131,7 +132,7 @@ def test_adversarial_values_reach_env_and_outputs_exactly_and_never_the_log(
     )
     assert_argv_clean(step, ADVERSARIAL | credentials(fake))
     summary = run.files["GITHUB_STEP_SUMMARY"]
-    assert "| api\\_key\\_v2 | api-key.v2 | web-app | production |" in summary
+    assert "| `api_key_v2` | `api-key.v2` | `web-app` | `production` |" in summary
 
 
 def test_dangerous_names_refuse_the_run_with_an_annotation_and_write_nothing(
@@ -221,3 +222,31 @@ def test_the_token_is_never_on_a_command_line(image: str, runner_dirs: podman.Ru
         credentials=credentials(fake),
         require_write_markers=True,
     )
+
+
+RUNNER_UID = 1001  # the runner user on GitHub-hosted runners; the container action runs as root
+
+
+def test_the_export_file_belongs_to_the_workspace_owner_so_later_steps_can_read_it(
+    image: str, runner_dirs: podman.RunnerDirs, serve: Serve
+) -> None:
+    """The workspace belongs to the runner user (uid 1001), the container runs as root: the export file,
+    and the folder the action creates for it, are given to uid 1001, so a later `run:` step can read them."""
+    for folder in (runner_dirs.workspace, runner_dirs.runner_temp):
+        os.chown(folder, RUNNER_UID, RUNNER_UID)
+    _fake, url = serve({"A_SECRET": "value-of-a"})
+    inputs = {"export_file": "secrets/.env.ci", "export_env": "false"}
+    main = run_step(image, runner_dirs, step_env(runner_dirs, url, **inputs))
+    assert main.run.exit_code == 0, main.run.annotations("error") or main.run.stderr[-2000:]
+    for path in (runner_dirs.workspace / "secrets", runner_dirs.workspace / "secrets" / ".env.ci"):
+        info = path.stat()
+        assert (info.st_uid, info.st_gid) == (RUNNER_UID, RUNNER_UID), f"{path} is owned by {info.st_uid}"
+    env_file = runner_dirs.workspace / "secrets" / ".env.ci"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    # A later step as the runner user reads it: a container of the same image as uid 1001, the workspace mounted.
+    later = podman.podman(
+        "run", "--rm", "--user", f"{RUNNER_UID}:{RUNNER_UID}", "-v", f"{runner_dirs.workspace}:/github/workspace",
+        "--entrypoint", "cat", image, "/github/workspace/secrets/.env.ci", check=False,
+    )  # fmt: skip
+    assert later.returncode == 0, later.stderr
+    assert later.stdout == "A_SECRET='value-of-a'\n"

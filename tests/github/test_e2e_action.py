@@ -112,8 +112,8 @@ def test_adversarial_values_reach_env_and_outputs_exactly_and_never_the_log(serv
         credentials=credentials(fake),
     )
     summary = run.files["GITHUB_STEP_SUMMARY"]
-    assert "| api\\_key\\_v2 | api-key.v2 | web-app | production |" in summary
-    assert "- api-key.v2 → api\\_key\\_v2" in summary
+    assert "| `api_key_v2` | `api-key.v2` | `web-app` | `production` |" in summary
+    assert "- `api-key.v2` → `api_key_v2`" in summary
 
 
 def test_json_leaves_are_masked_whether_or_not_parse_json_flattens_them(serve, dirs: RunnerDirs) -> None:

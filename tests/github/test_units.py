@@ -128,8 +128,8 @@ def test_summary_lists_names_and_notes_escaped_and_never_values() -> None:
     )
     text = render_summary(plan, destinations=["environment variables"], dry_run=False)
     assert "value-one" not in text
-    assert "| A\\_B | a\\|b\\`c | web-app | production |" in text
-    assert "&lt;x&gt;" in text and "**Skipped:**" in text
+    assert "| `A_B` | `a`\\|``b`c`` | `web-app` | `production` |" in text
+    assert "- `<x>`: not valid" in text and "**Skipped:**" in text
     assert md("a\nb|c") == "a b\\|c"
     error = render_error_summary(ValidationError("Bad name X.", hint="Rename it."))
     assert "Secrets refused" in error and "**Hint:** Rename it." in error

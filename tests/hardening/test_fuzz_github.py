@@ -244,8 +244,8 @@ def check_action_run(
         expected_outputs = {"names": json.dumps(plan.names), "count": str(len(plan.items))}
         expected_outputs |= plan.as_dict() if export_outputs else {}
         destinations = ["environment variables"] + ["step outputs"] * export_outputs
-        destinations += ["dotenv file .env.ci"] * export_file
-        summary = render_summary(plan, destinations=destinations, dry_run=False) + "\n"
+        file_name = ".env.ci" if export_file else None
+        summary = render_summary(plan, destinations=destinations, dry_run=False, export_file=file_name) + "\n"
         assert run.exit_code == 0, run.annotations("error")
         assert (file_text, file_mode) == ((render_dotenv(plan), 0o600) if export_file else (None, None))
     else:

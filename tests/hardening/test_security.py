@@ -152,7 +152,7 @@ def test_the_action_removes_its_export_file_when_a_later_write_fails(tmp_path: P
                       file_text="A='b'\n")  # fmt: skip
     environ = {"GITHUB_OUTPUT": str(tmp_path / "missing-folder" / "output"), "GITHUB_ENV": str(tmp_path / "env")}
     with pytest.raises(ExportError):
-        write_exports(exports, environ, remember_file=lambda _path: None)
+        write_exports(exports, environ, remember_file=lambda *_args: None)
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "the dotenv file or a temporary file was left"
 
 

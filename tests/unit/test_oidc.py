@@ -225,7 +225,7 @@ def fake() -> tuple[FakeEnkryptify, str]:
     fake = FakeEnkryptify()
     ws = fake.add_workspace("acme")
     prj = fake.add_project(ws, "web-app", environments=("production",))
-    fake.add_secret(prj, "KEY", {"production": "value"})
+    fake.add_secret(prj, "KEY", {"production": "oidc-unit-value-4821"})
     fake.oidc.register(ws, issuer=GITLAB_ISSUER, audience="enkryptify", subject=SUBJECT)
     return fake, ws
 
