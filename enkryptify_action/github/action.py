@@ -25,6 +25,7 @@ from ..errors import EXIT_INTERNAL, EXIT_OK, EnkryptifyError, ExportError
 from ..formats import printable
 from ..pipeline import RunStats, fetch_plan
 from ..plan import ExportPlan
+from .composite import check_composite, is_composite
 from .exports import Exports, build_exports, export_file_path, write_exports
 from .inputs import raw_token_candidates, read_inputs
 from .masking import plan_masks
@@ -94,6 +95,7 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
     try:
         masker.register(raw_token_candidates(env))
         settings = resolve_settings(inputs=read_inputs(env), environ=env, cwd=cwd)
+        check_composite(settings, env, cwd)
         plan, stats = fetch_plan_masked(settings, masker, held_warnings.append, transport)
         masker.register(plan_masks(plan))
         exports = build_exports(plan, settings, env, cwd)
@@ -110,7 +112,8 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
         )
     try:
         _log_plan(plan, settings)
-        write_exports(exports, env, remember_file=_remember_file)  # dry run: names and count only
+        remember = _forget_file if is_composite(env) else _remember_file  # a composite action has no post step
+        write_exports(exports, env, remember_file=remember)  # dry run: names and count only
         if settings.summary:
             destinations = _destinations(exports, settings)
             _append_summary(env, render_summary(plan, destinations=destinations, dry_run=settings.dry_run))
@@ -171,6 +174,10 @@ def _remember_file(path: Path) -> None:
             "Cannot record the export file for cleanup (GITHUB_STATE is missing or not writable).",
             hint="Run this action as a step of a GitHub workflow, or leave export-file empty.",
         ) from None
+
+
+def _forget_file(path: Path) -> None:
+    """The composite action: the file lies under RUNNER_TEMP (``check_composite``), which the runner cleans."""
 
 
 def file_identity(path: Path) -> list[int]:

@@ -1,0 +1,53 @@
+"""What differs when the program runs as the composite action (``any-runner/action.yml``).
+
+The composite action sets ``ENKRYPTIFY_GITHUB_ACTION=composite`` in its fetch step's ``env:``; the
+container action never sets it. Two things follow from what a composite action is
+(actions/runner src/Runner.Worker/Handlers/CompositeActionHandler.cs @258d6c85):
+
+* It has no post step, so nothing can delete an ``export-file`` when the job ends. A file under
+  ``RUNNER_TEMP`` is removed by the runner's own cleanup of that folder; one anywhere else would
+  outlive the job, so it is refused. No state is saved for a post step that will never run.
+* Only its declared outputs (``names``, ``count``) reach the workflow (``ProcessOutputs`` evaluates
+  the ``outputs.*.value`` expressions), so the per-secret outputs of ``export-outputs`` would be
+  silently lost; it is refused rather than half-working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import UsageError
+
+RUNTIME_VAR = "ENKRYPTIFY_GITHUB_ACTION"
+COMPOSITE = "composite"
+
+
+def is_composite(environ: Mapping[str, str]) -> bool:
+    return environ.get(RUNTIME_VAR) == COMPOSITE
+
+
+def check_composite(settings: Settings, environ: Mapping[str, str], cwd: Path) -> None:
+    """Refuse, before anything is fetched, what the composite action cannot do in full."""
+    if not is_composite(environ):
+        return
+    if settings.export_outputs:
+        raise UsageError(
+            "export-outputs is not available in the composite action: a composite action passes on only its "
+            "declared outputs (names, count), so the per-secret outputs would be lost.",
+            hint="Use export-env or an export-file under ${{ runner.temp }}, or the container action on Linux.",
+        )
+    raw = settings.export_file.strip()
+    if not raw:
+        return
+    temp = environ.get("RUNNER_TEMP", "")
+    path = Path(raw)
+    path = path if path.is_absolute() else Path(environ.get("GITHUB_WORKSPACE") or cwd) / path
+    resolved = path.parent.resolve() / path.name  # as export_file_path resolves it; it checks the rest
+    if not temp or not resolved.is_relative_to(Path(temp).resolve()):
+        raise UsageError(
+            f"export-file {raw!r} is outside RUNNER_TEMP: the composite action has no post step to delete it "
+            "when the job ends, and only RUNNER_TEMP is cleaned by the runner.",
+            hint="Use a path such as ${{ runner.temp }}/secrets.env, or the container action on Linux.",
+        )
