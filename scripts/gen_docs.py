@@ -277,6 +277,20 @@ TROUBLES: tuple[Trouble, ...] = (
         "Use a path such as .env.ci (in the workspace) or ${{ runner.temp }}/secrets.env.",
     ),
     Trouble(
+        "github/composite.py",
+        errors.UsageError,
+        "export-file … is outside RUNNER_TEMP: the composite action has no post step to delete it ",
+        "The composite action (`any-runner`) was given an export-file in the workspace or elsewhere.",
+        "Use a path such as ${{ runner.temp }}/secrets.env, or the container action on Linux.",
+    ),
+    Trouble(
+        "github/composite.py",
+        errors.UsageError,
+        "export-outputs is not available in the composite action: ",
+        "A composite action passes on only its declared outputs (`names`, `count`).",
+        "Use export-env or an export-file under ${{ runner.temp }}, or the container action on Linux.",
+    ),
+    Trouble(
         "sinks/gitlab.py",
         errors.ValidationError,
         "GitLab cannot carry these secrets exactly in a dotenv report:",

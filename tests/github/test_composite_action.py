@@ -355,3 +355,35 @@ def test_the_job_python_and_pythonpath_do_not_reach_the_program(serve, dirs: Run
 
 def test_base_python_is_a_real_interpreter() -> None:
     assert Path(base_python()).is_file()
+
+
+# --- examples -----------------------------------------------------------------------------------
+
+
+def test_macos_and_windows_examples_use_the_composite_action_with_declared_inputs_only() -> None:
+    declared = set(load_manifest()["inputs"])
+    seen: set[str] = set()
+    for path in sorted((REPO / "examples" / "github").glob("*.yml")):
+        for job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].values():
+            for step in job["steps"]:
+                if not step.get("uses", "").startswith("enkryptify/fetch-secrets/any-runner@"):
+                    continue
+                seen.add(job["runs-on"])
+                assert set(step.get("with", {})) <= declared, path.name
+                assert step["env"]["ENKRYPTIFY_TOKEN"] == "${{ secrets.ENKRYPTIFY_TOKEN }}", path.name
+                export_file = step.get("with", {}).get("export-file", "")
+                assert not export_file or export_file.startswith("${{ runner.temp }}/"), path.name
+                assert not step.get("with", {}).get("export-outputs"), path.name
+    assert {"macos-latest", "windows-latest"} <= seen
+
+
+def test_the_readme_shows_the_composite_with_declared_inputs_and_a_table_of_runners() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### macOS, Windows and Docker-less runners: `any-runner`", 1)[1].split("\n## ", 1)[0]
+    for runner in ("Linux with Docker", "macOS", "Windows", "Linux without Docker"):
+        assert f"| {runner}" in section
+    [block] = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    [step] = [s for s in yaml.safe_load(block) if "uses" in s]
+    assert step["uses"].startswith("enkryptify/fetch-secrets/any-runner@")
+    assert set(step["with"]) <= set(load_manifest()["inputs"])
+    assert "macos.yml" in section and "windows.yml" in section
