@@ -102,6 +102,8 @@ def test_the_fetch_step_passes_every_input_as_its_input_variable() -> None:
     inputs = {key: value for key, value in env.items() if key.startswith("INPUT_")}
     assert inputs == {o.github_input_var: f"${{{{ inputs.{o.name} }}}}" for o in for_platform(GITHUB)}
     assert "${{" not in fetch["run"], "no expression in the script: values reach it through env only"
+    for step in load_manifest()["runs"]["steps"]:
+        assert "${{" not in step.get("run", ""), f"step {step.get('id')}: expressions go through env only"
 
 
 @pytest.mark.parametrize(
