@@ -102,6 +102,7 @@ def render() -> str:
 
 COMPOSITE_DIR = "any-runner"
 # actions/setup-python v5.6.0 (the v5 tag's commit; verified in the actions/setup-python repository).
+# Dependabot updates the pin in any-runner/action.yml (.github/dependabot.yml); copy it here in that PR.
 SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"
 SETUP_PYTHON_VERSION = "v5.6.0"
 PYTHON_VERSION = "3.12"

@@ -48,7 +48,8 @@ VENV = action_yml.VENV_DIR
 def test_committed_composite_action_yml_is_the_generated_one() -> None:
     committed = MANIFEST.read_text(encoding="utf-8")
     assert committed == action_yml.render_composite(), (
-        "run: python -m enkryptify_action.github.action_yml --composite > any-runner/action.yml"
+        "run: python -m enkryptify_action.github.action_yml --composite > any-runner/action.yml "
+        "(a Dependabot update of setup-python: first copy its SHA and version into SETUP_PYTHON in action_yml.py)"
     )
     assert FOLDER.name == action_yml.COMPOSITE_DIR
 
