@@ -135,6 +135,8 @@ if [ -z "$ENKRYPTIFY_BASE_PYTHON" ]; then
   echo "::error title=Enkryptify::actions/setup-python reported no python-path."
   exit 1
 fi
+# pip runs the venv's interpreter without -I: the job's PYTHONHOME, PYTHONPATH, ... must not reach it.
+while read -r name; do unset "$name"; done < <(compgen -e | grep '^PYTHON' || true)
 lock="$ENKRYPTIFY_ACTION_PATH/../requirements/runtime.txt"
 venv="$RUNNER_TEMP/{VENV_DIR}"
 stamp="$venv/enkryptify-ready"

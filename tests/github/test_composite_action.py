@@ -356,6 +356,19 @@ def test_the_job_python_and_pythonpath_do_not_reach_the_program(serve, dirs: Run
     assert run.fetch.env.values == {"A_SECRET": "value-of-a"}
 
 
+def test_a_cold_install_ignores_the_jobs_python_variables(serve, tmp_path: Path) -> None:
+    """Regression: pip runs the venv's interpreter without -I, so a job-wide PYTHONHOME broke the install."""
+    _fake, url = serve({"A_SECRET": "value-of-a"})
+    hostile = tmp_path / "hostile"
+    hostile.mkdir()
+    (hostile / "sitecustomize.py").write_text("raise SystemExit(97)\n")
+    dirs = RunnerDirs(tmp_path / "runner")
+    job = _job() | {"PYTHONHOME": str(hostile), "PYTHONPATH": str(hostile), "PYTHONSAFEPATH": "1"}
+    run = run_composite(dirs, _inputs(url), job_env=job)
+    assert run.exit_code == 0, run.steps[run.failed_step or "fetch"].stderr[-500:]
+    assert run.fetch.env.values == {"A_SECRET": "value-of-a"}
+
+
 def test_base_python_is_a_real_interpreter() -> None:
     assert Path(base_python()).is_file()
 
