@@ -285,6 +285,13 @@ TROUBLES: tuple[Trouble, ...] = (
     ),
     Trouble(
         "github/composite.py",
+        errors.ValidationError,
+        "Environment variable names are case-insensitive on Windows, so these would overwrite each other: ",
+        "The composite action on Windows: two secrets' names differ only in case.",
+        "Set name-case: upper, rename with ALIAS=NAME in the secrets option, or exclude one (!NAME).",
+    ),
+    Trouble(
+        "github/composite.py",
         errors.UsageError,
         "export-outputs is not available in the composite action: ",
         "A composite action passes on only its declared outputs (`names`, `count`).",

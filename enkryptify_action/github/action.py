@@ -25,7 +25,7 @@ from ..errors import EXIT_INTERNAL, EXIT_OK, EnkryptifyError, ExportError
 from ..formats import printable
 from ..pipeline import RunStats, fetch_plan
 from ..plan import ExportPlan
-from .composite import check_composite, is_composite
+from .composite import check_composite, check_composite_plan, is_composite
 from .exports import Exports, build_exports, export_file_path, write_exports
 from .inputs import raw_token_candidates, read_inputs
 from .masking import plan_masks
@@ -98,6 +98,7 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
         check_composite(settings, env, cwd)
         plan, stats = fetch_plan_masked(settings, masker, held_warnings.append, transport)
         masker.register(plan_masks(plan))
+        check_composite_plan(plan, settings, env)
         exports = build_exports(plan, settings, env, cwd)
     except EnkryptifyError as exc:
         _emit_warnings(held_warnings)

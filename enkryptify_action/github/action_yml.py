@@ -141,11 +141,15 @@ lock="$ENKRYPTIFY_ACTION_PATH/../requirements/runtime.txt"
 venv="$RUNNER_TEMP/{VENV_DIR}"
 stamp="$venv/enkryptify-ready"
 want="$(printf '%s\\n' "$ENKRYPTIFY_ACTION_PATH" "$ENKRYPTIFY_BASE_PYTHON"; cat "$lock")"
-python="$venv/bin/python"
-[ "$RUNNER_OS" != Windows ] || python="$venv/Scripts/python.exe"
+fresh=false
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   rm -rf "$venv"
   "$ENKRYPTIFY_BASE_PYTHON" -I -m venv --without-pip "$venv"
+  fresh=true
+fi
+# Windows venvs keep the interpreter in Scripts\\, the others in bin/.
+if [ -f "$venv/Scripts/python.exe" ]; then python="$venv/Scripts/python.exe"; else python="$venv/bin/python"; fi
+if [ "$fresh" = true ]; then
   "$ENKRYPTIFY_BASE_PYTHON" -I -m pip --python "$python" install --quiet --disable-pip-version-check --no-input \\
     --require-hashes --only-binary=:all: --no-deps -r "$lock"
   # The program is this repository's enkryptify_action package, put on the venv's path by a .pth file.

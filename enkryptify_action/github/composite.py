@@ -10,6 +10,10 @@ container action never sets it. Two things follow from what a composite action i
 * Only its declared outputs (``names``, ``count``) reach the workflow (``ProcessOutputs`` evaluates
   the ``outputs.*.value`` expressions), so the per-secret outputs of ``export-outputs`` would be
   silently lost; it is refused rather than half-working.
+
+It also runs on Windows, where environment variable names are case-insensitive
+(src/Runner.Common/Util/VarUtil.cs: ``EnvironmentVariableKeyComparer`` ignores case on Windows), so
+two exported names that differ only in case would overwrite each other: refused as well.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..config import Settings
-from ..errors import UsageError
+from ..errors import UsageError, ValidationError
+from ..plan import ExportPlan
 
 RUNTIME_VAR = "ENKRYPTIFY_GITHUB_ACTION"
 COMPOSITE = "composite"
@@ -50,4 +55,25 @@ def check_composite(settings: Settings, environ: Mapping[str, str], cwd: Path) -
             f"export-file {raw!r} is outside RUNNER_TEMP: the composite action has no post step to delete it "
             "when the job ends, and only RUNNER_TEMP is cleaned by the runner.",
             hint="Use a path such as ${{ runner.temp }}/secrets.env, or the container action on Linux.",
+        )
+
+
+def check_composite_plan(plan: ExportPlan, settings: Settings, environ: Mapping[str, str]) -> None:
+    """On a Windows runner, refuse env names that differ only in case (the runner would keep the last)."""
+    if not is_composite(environ) or environ.get("RUNNER_OS") != "Windows" or settings.dry_run:
+        return
+    if not settings.export_env:
+        return
+    seen: dict[str, str] = {}
+    clashes: list[str] = []
+    for item in plan.items:
+        first = seen.setdefault(item.name.upper(), item.name)
+        if first != item.name:
+            clashes.append(f"{first} and {item.name}")
+    if clashes:
+        raise ValidationError(
+            "Environment variable names are case-insensitive on Windows, so these would overwrite each other: "
+            + "; ".join(clashes)
+            + ".",
+            hint="Set name-case: upper, rename with ALIAS=NAME in the secrets option, or exclude one (!NAME).",
         )

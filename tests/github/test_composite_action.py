@@ -369,6 +369,35 @@ def test_a_cold_install_ignores_the_jobs_python_variables(serve, tmp_path: Path)
     assert run.fetch.env.values == {"A_SECRET": "value-of-a"}
 
 
+@pytest.mark.parametrize(("runner_os", "code"), [("Windows", 6), ("Linux", 0), ("macOS", 0)])
+def test_names_differing_only_in_case_are_refused_on_windows(
+    serve, dirs: RunnerDirs, runner_os: str, code: int
+) -> None:
+    """Windows env names are case-insensitive (VarUtil.cs): the runner would silently keep one of the two."""
+    secrets = {"api_key": "lower-value", "API_KEY": "upper-value"}
+    _fake, url = serve(secrets)
+    extra = _job() | {RUNTIME_VAR: COMPOSITE, "RUNNER_OS": runner_os}
+    run = run_entrypoint(dirs.environ(_inputs(url), extra=extra), cwd=dirs.workspace)
+
+    assert run.exit_code == code
+    if code:
+        assert_action_run(run, secrets=secrets, expected_env=None, expected_outputs=None)
+        [error] = run.annotations("error")
+        assert "case-insensitive on Windows" in error and "api_key and API_KEY" in error
+    else:
+        assert run.env.values == secrets
+
+
+def test_the_install_step_finds_a_windows_venvs_interpreter_in_scripts(serve, dirs: RunnerDirs) -> None:
+    _fake, url = serve({"A_SECRET": "value-of-a"})
+    venv = dirs.temp / VENV
+    (venv / "Scripts").mkdir()
+    (venv / "Scripts" / "python.exe").symlink_to(venv / "bin" / "python")  # the layout `venv` makes on Windows
+    run = run_composite(dirs, _inputs(url), job_env=_job())
+    assert run.steps["venv"].outputs.as_dict() == {"python": str(venv / "Scripts" / "python.exe")}
+    assert run.exit_code == 0 and run.fetch.env.values == {"A_SECRET": "value-of-a"}
+
+
 def test_base_python_is_a_real_interpreter() -> None:
     assert Path(base_python()).is_file()
 
