@@ -38,6 +38,8 @@ from tests.github.runner_emulation import RunnerOutputs
 COMPOSITE = REPO / "any-runner"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 BASH = ("bash", "--noprofile", "--norc", "-e", "-o", "pipefail")
+# What the emulation implements; `if:`, `working-directory:`, `continue-on-error:` ... would need more.
+STEP_KEYS = frozenset({"name", "id", "uses", "with", "shell", "env", "run"})
 
 
 class UnsupportedExpression(Exception):
@@ -117,6 +119,8 @@ def run_composite(
     setup_python: dict[str, str] = {}
     for index, step in enumerate(manifest["runs"]["steps"]):
         step_id = step.get("id", f"__step{index}")
+        unknown_keys = set(step) - STEP_KEYS
+        assert not unknown_keys, f"step {step_id}: the emulation does not know {sorted(unknown_keys)}"
         if "uses" in step:
             assert step["uses"].startswith("actions/setup-python@"), step["uses"]
             setup_python = {key: evaluate(str(value), contexts) for key, value in step.get("with", {}).items()}

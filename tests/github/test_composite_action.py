@@ -132,6 +132,37 @@ def test_the_emulation_refuses_expressions_it_does_not_know(text: str) -> None:
         evaluate(text, {"inputs": {"a": "1"}})
 
 
+def test_the_emulation_stops_at_the_first_failing_step_like_the_runner(tmp_path: Path) -> None:
+    """CompositeActionHandler: later steps default to success(); outputs are evaluated only after all steps."""
+    folder = tmp_path / "action"
+    folder.mkdir()
+    manifest = {
+        "name": "t",
+        "description": "t",
+        "inputs": {"word": {"description": "w", "default": "dflt"}},
+        "outputs": {"said": {"description": "s", "value": "${{ steps.one.outputs.said }}"}},
+        "runs": {
+            "using": "composite",
+            "steps": [
+                {
+                    "id": "one",
+                    "shell": "bash",
+                    "env": {"W": "${{ inputs.word }}"},
+                    "run": 'echo "said=$W" >> "$GITHUB_OUTPUT"',
+                },
+                {"id": "two", "shell": "bash", "run": 'false\necho "not reached" > "$RUNNER_TEMP/reached"'},
+                {"id": "three", "shell": "bash", "run": 'echo ran > "$RUNNER_TEMP/three"'},
+            ],
+        },
+    }
+    (folder / "action.yml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    dirs = RunnerDirs(tmp_path / "runner")
+    ok = run_composite(dirs, {}, folder=folder)
+    assert (ok.exit_code, ok.failed_step) == (1, "two")  # bash -e: `false` ends the script
+    assert not (dirs.temp / "reached").exists() and not (dirs.temp / "three").exists()
+    assert ok.outputs == {} and ok.steps["one"].outputs.as_dict() == {"said": "dflt"}
+
+
 # --- end to end ---------------------------------------------------------------------------------
 
 
