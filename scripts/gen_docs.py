@@ -402,6 +402,27 @@ TROUBLES: tuple[Trouble, ...] = (
         "Use --format shell",
     ),
     Trouble(
+        "github/composite.py",
+        errors.UsageError,
+        "… … is outside RUNNER_TEMP: the composite action has no post step to delete it ",
+        "The composite action (`any-runner`) was given an export-file in the workspace or elsewhere.",
+        "Use a path such as ${{ runner.temp }}/secrets.env, or the container action on Linux.",
+    ),
+    Trouble(
+        "github/composite.py",
+        errors.ValidationError,
+        "Environment variable names are case-insensitive on Windows, so these would overwrite each other: ",
+        "The composite action on Windows: two secrets' names differ only in case.",
+        "Set name-case: upper, rename with ALIAS=NAME in the secrets option, or exclude one (!NAME).",
+    ),
+    Trouble(
+        "github/composite.py",
+        errors.UsageError,
+        "export-outputs is not available in the composite action: ",
+        "A composite action passes on only its declared outputs (`names`, `count`).",
+        "Use export-env or an export-file under ${{ runner.temp }}, or the container action on Linux.",
+    ),
+    Trouble(
         "sinks/gitlab.py",
         errors.ValidationError,
         "GitLab cannot carry these secrets exactly in a dotenv report:",

@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """Release helper: one version everywhere, and action.yml pinned to the released image by digest.
 
+Two actions ship from one commit: action.yml (the container action) and any-runner/action.yml (the
+composite one, running this commit's package code). `check` and `pin-image` prove the composite is still
+a drop-in (same inputs and outputs, every `uses:` pinned by SHA); the moving major tag covers both, and
+copy-paste refs to either (`enkryptify/fetch-secrets@v1`, `enkryptify/fetch-secrets/any-runner@v1`) are
+major-tag sources.
+
 The version lives in several files (package, image label, GitLab component image, docs examples,
 CHANGELOG). This script is the only thing that writes them, and `check` proves they agree:
 
@@ -76,12 +82,18 @@ PATTERNS: tuple[Pattern, ...] = (
 )
 
 
-# Copy-paste examples of the action (`uses: enkryptify/fetch-secrets@v1`) name the moving major tag only.
+# The composite action's folder (enkryptify_action/github/action_yml.py COMPOSITE_DIR generates it).
+COMPOSITE_DIR = "any-runner"
+COMPOSITE_ACTION = f"{COMPOSITE_DIR}/action.yml"
+
+# Copy-paste examples of the actions (`uses: enkryptify/fetch-secrets@v1`, `.../any-runner@v1`) name the
+# moving major tag only.
 MAJOR_REF = Pattern(
     ("README.md", "examples/**/*.yml", "gitlab-component/**/*.md"),
-    re.compile(r"enkryptify/fetch-secrets@v(?P<v>[0-9]+)(?![0-9.])"),
+    re.compile(rf"enkryptify/fetch-secrets(?:/{COMPOSITE_DIR})?@v(?P<v>[0-9]+)(?![0-9.])"),
     required=False,
 )
+_PINNED_USES_RE = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,7 @@ def check(root: Path, tag: str | None = None) -> str:
             raise ReleaseError(f"CHANGELOG.md has no non-empty '## [{version}] - <date>' section")
     if releases and releases[0] != version:
         raise ReleaseError(f"CHANGELOG.md: the newest release section is {releases[0]}, but the version is {version}")
+    check_actions(root)
     major = version.split(".")[0]
     stale = [f"{s.describe(root)}=v{s.version}" for s in _major_refs(root) if s.version != major]
     if stale:
@@ -242,6 +255,37 @@ def check(root: Path, tag: str | None = None) -> str:
             f"Fix with: python scripts/release.py bump {version}"
         )
     return version
+
+
+def check_actions(root: Path) -> None:
+    """The composite action is a drop-in for action.yml: same inputs and outputs, steps pinned by SHA.
+
+    Trees without action.yml (a GitLab component tree) have nothing to check.
+    """
+    main_path, composite_path = root / "action.yml", root / COMPOSITE_ACTION
+    if not main_path.is_file():
+        return
+    if not composite_path.is_file():
+        raise ReleaseError(f"{COMPOSITE_ACTION} is missing under {root}: both actions ship in every release")
+    main = _load_action(main_path.read_text(encoding="utf-8"))
+    try:
+        composite = yaml.safe_load(composite_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ReleaseError(f"{COMPOSITE_ACTION} is not valid YAML: {exc}") from exc
+    runs = composite.get("runs") if isinstance(composite, dict) else None
+    if not isinstance(runs, dict) or runs.get("using") != "composite":
+        raise ReleaseError(f"{COMPOSITE_ACTION}: runs.using is not 'composite'")
+    if composite.get("inputs") != main.get("inputs") or list(composite.get("outputs") or {}) != list(
+        main.get("outputs") or {}
+    ):
+        raise ReleaseError(
+            f"{COMPOSITE_ACTION} declares other inputs or outputs than action.yml; regenerate it: "
+            f"python -m enkryptify_action.github.action_yml --composite > {COMPOSITE_ACTION}"
+        )
+    for step in runs.get("steps") or []:
+        uses = step.get("uses") if isinstance(step, dict) else None
+        if uses is not None and not _PINNED_USES_RE.fullmatch(str(uses)):
+            raise ReleaseError(f"{COMPOSITE_ACTION}: `uses: {uses}` is not pinned by a 40-hex commit SHA")
 
 
 def _major_refs(root: Path) -> list[Source]:
@@ -290,6 +334,7 @@ def pin_image(root: Path, digest: str) -> bool:
     path = root / "action.yml"
     if not path.is_file():
         raise ReleaseError(f"action.yml is missing under {root}")
+    check_actions(root)  # the release commit carries both actions
     text = path.read_text(encoding="utf-8")
     before = _load_action(text)
     want = f"docker://{IMAGE}@{digest}"

@@ -26,6 +26,7 @@ from ..formats import printable
 from ..pipeline import RunStats, fetch_plan
 from ..plan import ExportPlan
 from ..secret_files import decoded_texts, parse_file_specs, plan_files
+from .composite import check_composite, check_composite_plan, is_composite
 from .exports import Exports, build_exports, export_file_path, write_exports
 from .inputs import raw_token_candidates, read_inputs
 from .masking import mask_parts, plan_masks
@@ -96,8 +97,10 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
     try:
         masker.register(raw_token_candidates(env))
         settings = resolve_settings(inputs=read_inputs(env), environ=env, cwd=cwd)
+        check_composite(settings, env, cwd)
         plan, stats = fetch_plan_masked(settings, masker, held_warnings.append, transport, env)
         masker.register(plan_masks(plan))
+        check_composite_plan(plan, settings, env)
         plan, secret_files = plan_files(
             plan,
             parse_file_specs(settings.files),
@@ -118,8 +121,12 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
         )
     try:
         _log_plan(plan, settings)
+        composite = is_composite(env)  # a composite action has no post step: its files lie under RUNNER_TEMP
         write_exports(  # dry run: names and count only
-            exports, env, remember_file=_remember_file, remember_secret_file=_SecretFileRecords()
+            exports,
+            env,
+            remember_file=_forget_file if composite else _remember_file,
+            remember_secret_file=_forget_file if composite else _SecretFileRecords(),
         )
         if settings.summary:
             file_name = exports.file_path.name if exports.file_path is not None else None
@@ -221,6 +228,10 @@ class _SecretFileRecords:
                 "Cannot record the secret files for cleanup (GITHUB_STATE is missing or not writable).",
                 hint="Run this action as a step of a GitHub workflow, or leave files empty.",
             ) from None
+
+
+def _forget_file(path: Path, temp: Path, fd: int) -> None:
+    """The composite action: the file lies under RUNNER_TEMP (``check_composite``), which the runner cleans."""
 
 
 def _emit_warnings(messages: list[str]) -> None:

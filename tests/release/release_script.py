@@ -57,4 +57,6 @@ def make_tree(root: Path, version: str = "1.2.3", *, component: str | None = Non
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     shutil.copy(ROOT / "action.yml", root / "action.yml")
+    (root / "any-runner").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "any-runner" / "action.yml", root / "any-runner" / "action.yml")
     return root

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -271,12 +272,67 @@ def test_pin_image_needs_one_runs_image(tmp_path):
 
 def test_pin_image_ignores_image_keys_outside_runs(tmp_path):
     root = make_tree(tmp_path)
-    text = (root / "action.yml").read_text().replace("inputs:\n", "inputs:\n  image:\n    description: x\n", 1)
-    (root / "action.yml").write_text(text)
+    for name in ("action.yml", "any-runner/action.yml"):  # the composite stays a drop-in
+        text = (root / name).read_text().replace("inputs:\n", "inputs:\n  image:\n    description: x\n", 1)
+        (root / name).write_text(text)
     release.pin_image(root, DIGEST)
     data = yaml.safe_load((root / "action.yml").read_text())
     assert data["inputs"]["image"] == {"description": "x"}
     assert data["runs"]["image"].endswith(DIGEST)
+
+
+# --- the composite action ---------------------------------------------------------------------------------
+
+
+def test_the_composite_folder_is_the_generated_one():
+    from enkryptify_action.github import action_yml
+
+    assert release.COMPOSITE_DIR == action_yml.COMPOSITE_DIR
+    assert (ROOT / release.COMPOSITE_ACTION).is_file()
+
+
+def test_bump_to_a_new_major_moves_the_composite_action_ref_too(tmp_path):
+    root = make_tree(tmp_path)
+    (root / "examples/github").mkdir(parents=True)
+    (root / "examples/github/macos.yml").write_text("steps:\n  - uses: enkryptify/fetch-secrets/any-runner@v1\n")
+    release.bump(root, "2.0.0", "2026-11-27")
+    assert "enkryptify/fetch-secrets/any-runner@v2\n" in (root / "examples/github/macos.yml").read_text()
+
+
+def test_check_refuses_a_stale_composite_action_major(tmp_path):
+    root = make_tree(tmp_path)
+    (root / "README.md").write_text("- uses: enkryptify/fetch-secrets/any-runner@v0\n")
+    with pytest.raises(ReleaseError, match=r"README.md:1=v0"):
+        release.check(root)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace("  token:\n", "  tokn:\n", 1), "other inputs or outputs than action.yml"),
+        (lambda t: t.replace("  count:\n", "  total:\n", 1), "other inputs or outputs than action.yml"),
+        (lambda t: t.replace("using: composite", "using: node20", 1), "runs.using is not 'composite'"),
+        (lambda t: re.sub(r"setup-python@[0-9a-f]{40}", "setup-python@v5", t), "not pinned by a 40-hex"),
+        (lambda t: t + "  - [\n", "not valid YAML"),
+    ],
+)
+def test_check_and_pin_image_refuse_a_composite_that_is_no_longer_a_drop_in(tmp_path, edit, message):
+    root = make_tree(tmp_path)
+    path = root / "any-runner/action.yml"
+    path.write_text(edit(path.read_text()))
+    with pytest.raises(ReleaseError, match=re.escape(message)):
+        release.check(root)
+    before = (root / "action.yml").read_text()
+    with pytest.raises(ReleaseError, match=re.escape(message)):
+        release.pin_image(root, DIGEST)
+    assert (root / "action.yml").read_text() == before, "nothing pinned"
+
+
+def test_check_requires_the_composite_action(tmp_path):
+    root = make_tree(tmp_path)
+    (root / "any-runner/action.yml").unlink()
+    with pytest.raises(ReleaseError, match=r"any-runner/action\.yml is missing"):
+        release.check(root)
 
 
 # --- notes and the GitLab tree -------------------------------------------------------------------------------

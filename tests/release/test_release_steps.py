@@ -103,6 +103,10 @@ def test_release_commit_step_pins_tags_and_moves_the_major_tag(tagged):
     assert _git(origin, "diff", "--name-only", str(tagged["sha"]), release_sha) == "action.yml"
     action = yaml.safe_load(_git(origin, "show", f"{release_sha}:action.yml"))
     assert action["runs"]["image"] == f"docker://ghcr.io/enkryptify/fetch-secrets@{DIGEST}"
+    # The composite action ships in the release commit as it is on main (`.../any-runner@v1` follows v1).
+    composite = _git(origin, "show", "v1:any-runner/action.yml")
+    assert composite == _git(origin, "show", "main:any-runner/action.yml") != ""
+    assert yaml.safe_load(composite)["runs"]["using"] == "composite"
     assert output.read_text() == f"sha={release_sha}\n"
 
 
