@@ -98,7 +98,8 @@ OPTIONS: tuple[Option, ...] = (
         "secrets",
         Kind.TEXT,
         "",
-        "Which secrets, one per line: NAME, GLOB*, !GLOB (exclude), ALIAS=NAME (rename). Empty: all.",
+        "Which secrets, one per line or comma-separated: NAME, GLOB*, !GLOB (exclude), ALIAS=NAME (rename). "
+        "Empty: all.",
     ),
     # --- naming ----------------------------------------------------------------------------------
     Option("prefix", Kind.STRING, "", "Prefix added to every exported name."),
