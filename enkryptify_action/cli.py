@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="fetch and validate; print the names that would be exported")
     _add_options(check, dry_run=False)
     check.set_defaults(handler=_cmd_check)
-    for name, subparser in commands.choices.items():
-        subparser.set_defaults(parser=subparser, command=name)
+    for subparser in commands.choices.values():
+        subparser.set_defaults(parser=subparser)
     return parser
 
 
