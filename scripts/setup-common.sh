@@ -33,6 +33,13 @@ need_packages() {
         [ "$attempt" -lt 10 ] || die "apt-get update failed"
         sleep 10
     done
-    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
+    local out
+    out=$(mktemp)
+    if ! apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" </dev/null >"$out" 2>&1
+    then
+        tail -20 "$out" >&2
+        rm -f "$out"
+        die "apt-get install ${missing[*]} failed"
+    fi
+    rm -f "$out"
 }
