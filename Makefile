@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck clean lock
+.PHONY: setup tools demo test lint typecheck clean lock
 
 $(BIN)/python: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,7 +23,12 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: lint typecheck
+# The tools the container, GitLab and HTTPS tests need beyond Python (Debian or Ubuntu, as root): each is
+# installed only when missing, saying what and why; once all are there this only checks (a few seconds).
+tools:
+	bash scripts/setup-tools.sh
+
+test: lint typecheck tools
 	$(BIN)/pytest
 
 clean:
@@ -52,4 +57,6 @@ fuzz: setup
 .PHONY: docs
 docs: setup
 	$(BIN)/python -m enkryptify_action.github.action_yml > action.yml.tmp && mv action.yml.tmp action.yml
+	$(BIN)/python -m enkryptify_action.github.action_yml --composite > any-runner/action.yml.tmp \
+		&& mv any-runner/action.yml.tmp any-runner/action.yml
 	$(BIN)/python scripts/gen_docs.py

@@ -569,8 +569,11 @@ def container_part(target: Target, work: Path, runs: int, log: Callable[[str], N
         return ContainerReport(f"skipped: tests/container/podman.py not importable ({exc})")
     if shutil.which("podman") is None:
         return ContainerReport("skipped: podman is not installed")
+    from tests.required_tools import problems
+
+    if found := problems(["podman"]):
+        return ContainerReport(f"skipped: {found[0]} (`make tools` installs it)")
     try:
-        pm.ensure_setup()
         log("building the image (podman layer cache)")
         image = "localhost/enkryptify-fetch-secrets:bench"
         pm.build_image(tag=image)

@@ -101,7 +101,28 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="fetch and validate; print the names that would be exported")
     _add_options(check, dry_run=False)
     check.set_defaults(handler=_cmd_check)
+    for subparser in commands.choices.values():
+        subparser.set_defaults(parser=subparser)
     return parser
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv``; a flag the subcommand does not know is reported with that subcommand's usage.
+
+    (argparse alone hands unknown flags back to the top-level parser, which prints the top-level usage.)
+    """
+    import difflib
+
+    args, extra = build_parser().parse_known_args(argv)
+    if extra:
+        subparser: argparse.ArgumentParser = args.parser
+        known = [flag for action in subparser._actions for flag in action.option_strings]
+        message = f"unrecognized arguments: {' '.join(extra)}"
+        close = difflib.get_close_matches(extra[0].split("=", 1)[0], known, n=1)
+        if extra[0].startswith("-") and close:
+            message += f" (did you mean {close[0]}?)"
+        subparser.error(message)
+    return args
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -351,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{PROG}: interrupted", file=sys.stderr)
             return 130
     try:
-        args = build_parser().parse_args(args_list)
+        args = parse_args(args_list)
     except SystemExit as exc:  # argparse: --help/--version exit 0, errors exit 2
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     try:

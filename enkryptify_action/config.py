@@ -278,7 +278,8 @@ def resolve_settings(
     if resolved["sources"]:
         environment_source = "option"
     elif not resolved["environment"] and config is not None and config.environments:
-        ref = environ.get("GITHUB_REF_NAME") or environ.get("CI_COMMIT_REF_NAME") or ""
+        branch_variables = ("GITHUB_REF_NAME", "CI_COMMIT_REF_NAME")  # GitHub's, then GitLab's
+        ref = next((environ[name] for name in branch_variables if environ.get(name)), "")
         for pattern, env_name in config.environments:
             if ref and fnmatch.fnmatchcase(ref, pattern):
                 resolved["environment"] = env_name
@@ -286,8 +287,14 @@ def resolve_settings(
                 break
         else:
             patterns = ", ".join(p for p, _ in config.environments)
+            state = {name: repr(environ[name]) if environ.get(name) else "" for name in branch_variables}
+            read = "; ".join(
+                f"{name}={value}" if value else f"{name} {'empty' if name in environ else 'unset'}"
+                for name, value in state.items()
+            )
             raise UsageError(
-                f"No environment given and branch {ref or '(unknown)'} matches none of: {patterns}.",
+                f"No environment given and branch {ref or '(unknown)'} matches none of: {patterns} "
+                f"(read the branch from {read}).",
                 hint="Set the environment option, or add a pattern for this branch under `environments:`.",
             )
 

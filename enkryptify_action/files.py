@@ -10,6 +10,7 @@ read it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import stat
@@ -23,6 +24,26 @@ from .errors import ExportError
 # The signals a cancelled CI job or a closed terminal sends; SIGKILL cannot be blocked (the action
 # records its temporary file for the post step before writing, for that case).
 DEFERRED_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP}) if os.name == "posix" else frozenset()
+HINT_WRITE = "Check the folder exists and is writable."
+# The hint for each way a write commonly fails; anything else gets HINT_WRITE.
+WRITE_HINTS: dict[int, str] = {
+    errno.EISDIR: "That path is a folder: name a file in it, such as {path}/secrets.env.",
+    errno.ENOENT: "The folder {folder} does not exist: create it first, or name a file in an existing folder.",
+    errno.ENOTDIR: "Part of the path is a file, not a folder: check the path.",
+    errno.EACCES: "This user may not write in {folder}: pick a folder it can write to (the workspace or a temp dir).",
+    errno.EPERM: "This user may not write in {folder}: pick a folder it can write to (the workspace or a temp dir).",
+    errno.EROFS: "{folder} is on a read-only file system: pick a writable folder.",
+    errno.ENOSPC: "The disk is full: free some space or pick another folder.",
+    errno.EDQUOT: "The disk quota is exceeded: free some space or pick another folder.",
+}
+
+
+def write_hint(path: Path, code: int | None) -> str:
+    """What to do about an ``OSError`` with ``errno`` ``code`` while writing ``path``."""
+    folder = path.parent if str(path.parent) else Path(".")
+    template = WRITE_HINTS.get(code or 0, HINT_WRITE)
+    return template.format(path=str(path).rstrip("/") or "/", folder=folder)
+
 
 # Called with the temporary file's path and open descriptor before the first byte is written.
 BeforeWrite = Callable[[Path, int], None]
@@ -91,15 +112,15 @@ def write_private_file(path: Path, text: str | bytes, *, before_write: BeforeWri
     records them for its post step). A failure leaves the old file (or no file) in place and removes
     the temp file.
     """
+    if path.is_dir():  # before any temp file: "/tmp" would otherwise be tried in "/" first
+        raise ExportError(f"Cannot write {path}: it is a folder.", hint=write_hint(path, errno.EISDIR))
     folder = path.parent if str(path.parent) else Path(".")
     data = text.encode("utf-8") if isinstance(text, str) else text  # before anything is created
     with signals_deferred():
         try:
             fd, temp_name = tempfile.mkstemp(prefix=".enkryptify-", dir=folder)  # mkstemp creates it 0600
         except OSError as exc:
-            raise ExportError(
-                f"Cannot write {path}: {exc.strerror}.", hint="Check the folder exists and is writable."
-            ) from None
+            raise ExportError(f"Cannot write {path}: {exc.strerror}.", hint=write_hint(path, exc.errno)) from None
         temp = Path(temp_name)
         try:
             owner = folder_owner(folder)
@@ -114,7 +135,7 @@ def write_private_file(path: Path, text: str | bytes, *, before_write: BeforeWri
             os.replace(temp, path)
         except OSError as exc:
             _discard(fd, temp)
-            raise ExportError(f"Cannot write {path}: {exc.strerror}.") from None
+            raise ExportError(f"Cannot write {path}: {exc.strerror}.", hint=write_hint(path, exc.errno)) from None
         except BaseException:
             _discard(fd, temp)
             raise

@@ -124,7 +124,8 @@ OPTIONS: tuple[Option, ...] = (
         "secrets",
         Kind.TEXT,
         "",
-        "Which secrets, one per line: NAME, GLOB*, !GLOB (exclude), ALIAS=NAME (rename). Empty: all.",
+        "Which secrets, one per line or comma-separated: NAME, GLOB*, !GLOB (exclude), ALIAS=NAME (rename). "
+        "Empty: all.",
     ),
     Option(
         "files",

@@ -19,6 +19,8 @@ from .plan import ExportItem, ExportPlan, Note, Secret, Target
 
 VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: "$" also matches before a final "\n"
 _SPEC_NAME = re.compile(r"^[^\s=!#]+$")
+_SPEC_SEPARATORS = re.compile(r"[\s,]+")
+_SPEC_JOIN = re.compile(r"(\s*=\s*|(?:^|(?<=[\s,]))!\s+)")  # "A = B" -> "A=B", "! B" -> "!B"
 
 HINT_DANGEROUS = (
     "Rename it with ALIAS=NAME in the secrets option or set a prefix (the new name must not end like *PATH, "
@@ -39,14 +41,27 @@ class Rule:
     alias: str = ""
 
 
+def spec_entries(text: str) -> list[tuple[int, str]]:
+    """The entries of the ``secrets`` option with their line numbers.
+
+    Newlines, commas and whitespace all separate entries (``A,B``, ``A B`` and one per line are the
+    same): an entry never holds them (Enkryptify names are letters, digits, ``_`` and ``-``). ``#``
+    at the start of a line or after whitespace starts a comment; ``ALIAS = NAME`` and ``! GLOB`` keep
+    their parts together.
+    """
+    entries: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #", 1)[0].split("\t#", 1)[0] if not raw.lstrip().startswith("#") else ""
+        line = _SPEC_JOIN.sub(lambda m: m.group(1).strip(), line)
+        entries.extend((number, entry) for entry in _SPEC_SEPARATORS.split(line) if entry)
+    return entries
+
+
 def parse_spec(text: str) -> list[Rule]:
     """Parse the ``secrets`` option: NAME, GLOB*, !GLOB, ALIAS=NAME; ``#`` comments; blank lines."""
     rules: list[Rule] = []
     problems: list[str] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
-        if not line:
-            continue
+    for number, line in spec_entries(text):
         if line.startswith("!"):
             pattern = line[1:].strip()
             rules.append(Rule("exclude", pattern))
@@ -65,7 +80,8 @@ def parse_spec(text: str) -> list[Rule]:
     if problems:
         raise UsageError(
             "Cannot parse the secrets option: " + "; ".join(problems) + ".",
-            hint="One entry per line: NAME, GLOB* (may match nothing), !GLOB (exclude), ALIAS=NAME (rename).",
+            hint="Entries (one per line, or separated by commas or spaces): NAME, GLOB* (may match nothing), "
+            "!GLOB (exclude), ALIAS=NAME (rename).",
         )
     return rules
 

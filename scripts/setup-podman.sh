@@ -24,8 +24,8 @@ suite=bookworm
 variant=minbase
 packages=python3,python3-venv,ca-certificates
 
-log() { printf 'setup-podman: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+log_prefix=setup-podman
+. "$repo_root/scripts/setup-common.sh"
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (the tests use rootful podman)"
 mkdir -p "$cache_dir"
@@ -37,23 +37,8 @@ flock 9
 # --- 1. packages ------------------------------------------------------------------------------------
 # runc: bookworm's podman prefers crun, which is not installed with --no-install-recommends.
 # uidmap, fuse-overlayfs, containernetworking-plugins: what podman/buildah look for at start-up.
-apt_packages=(podman runc debootstrap uidmap fuse-overlayfs containernetworking-plugins
-    golang-github-containers-common iptables)
-missing=()
-for pkg in "${apt_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    log "installing: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # Another apt may be running (other setup scripts): wait for its locks instead of failing.
-    for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        if apt-get -o DPkg::Lock::Timeout=300 update -qq; then break; fi
-        [ "$attempt" -lt 10 ] || die "apt-get update failed"
-        sleep 10
-    done
-    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+need_packages "the container tests build and run the action's image with rootful podman; debootstrap makes its base" \
+    podman runc debootstrap uidmap fuse-overlayfs containernetworking-plugins golang-github-containers-common iptables
 
 # --- 2. containers.conf -------------------------------------------------------------------------------
 # Podman's defaults fail here:
@@ -106,7 +91,7 @@ if [ "$current_key" = "$key" ]; then
 fi
 
 if [ ! -s "$tarball" ]; then
-    log "debootstrap $suite ($variant, +$packages) from $mirror; takes about a minute"
+    log "building the base image: debootstrap $suite ($variant, +$packages) from $mirror; takes about a minute"
     rootfs="$cache_dir/rootfs.tmp"
     rm -rf "$rootfs"
     debootstrap --variant="$variant" --include="$packages" "$suite" "$rootfs" "$mirror" \

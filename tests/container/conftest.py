@@ -1,7 +1,8 @@
 """Fixtures for the container tests: one image build per session, runner-like directories per test.
 
-These tests never skip: CI installs podman through .ci/run (scripts/setup-podman.sh). Without it they
-fail with a message saying what to run.
+These tests never skip: `make test` installs podman and the base image first (scripts/setup-tools.sh).
+Without them the session stops before the first test, with one line saying what to run
+(tests/required_tools.py).
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from tests.container import podman
 def image() -> Iterator[str]:
     """The repository's Dockerfile built on the local Debian base image; the image name."""
     try:
-        podman.ensure_setup()
         result = podman.build_image()
     except podman.PodmanSetupError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise pytest.fail.Exception(f"building the test image failed: {exc}", pytrace=False) from None
     # Shown with `pytest -s`; the cached build takes a few seconds, a cold one about half a minute.
     print(f"\nbuilt {result.image} in {result.seconds:.1f}s", file=sys.stderr)
     yield result.image

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SETUP_SCRIPT = REPO_ROOT / "scripts" / "setup-podman.sh"
 CONTAINERS_CONF = REPO_ROOT / ".cache" / "podman" / "containers.conf"
 BASE_IMAGE = "localhost/enkryptify-base:bookworm"
 TEST_IMAGE = "localhost/enkryptify-fetch-secrets:test"
@@ -65,28 +63,6 @@ def podman(
     if check and proc.returncode != 0:
         raise PodmanSetupError(f"podman {' '.join(args[:3])} … exited {proc.returncode}:\n{proc.stderr[-4000:]}")
     return proc
-
-
-def ensure_setup() -> None:
-    """Check podman is installed, then run scripts/setup-podman.sh (about a second once it has run)."""
-    missing = [tool for tool in ("podman", "runc") if shutil.which(tool) is None]
-    if missing:
-        raise PodmanSetupError(
-            f"{', '.join(missing)} not found: the container tests need rootful podman. "
-            f"Run `{SETUP_SCRIPT.relative_to(REPO_ROOT)}` as root first (CI does so in .ci/run)."
-        )
-    if os.geteuid() != 0:
-        raise PodmanSetupError("the container tests use rootful podman: run them as root")
-    proc = subprocess.run(
-        ["bash", str(SETUP_SCRIPT)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise PodmanSetupError(f"{SETUP_SCRIPT.name} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
 
 
 def host_ca_bundle() -> Path | None:

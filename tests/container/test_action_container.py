@@ -47,6 +47,9 @@ from tests.github.test_e2e_action import (
     make_fake,
     outputs_for,
 )
+from tests.required_tools import needs
+
+pytestmark = needs("podman")
 
 # Where the audit hook is copied: a runner-mounted folder the action never writes to.
 AUDIT_DIR = "_test_audit_site"

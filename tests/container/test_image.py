@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from tests.container import podman
+from tests.required_tools import needs
+
+pytestmark = needs("podman")
 
 
 def _config(image: str) -> dict[str, Any]:

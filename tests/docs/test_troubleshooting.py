@@ -38,7 +38,7 @@ def test_a_row_the_code_does_not_back_is_refused(raised) -> None:
     wrong_class = gen_docs.Trouble("files.py", errors.UsageError, "Cannot write", "", "Check the folder")
     with pytest.raises(SystemExit, match="no UsageError"):
         gen_docs.printed_hint(wrong_class, raised)
-    wrong_message = gen_docs.Trouble("files.py", errors.ExportError, "Disk on fire", "", "Check the folder")
+    wrong_message = gen_docs.Trouble("files.py", errors.ExportError, "Disk on fire", "", gen_docs.VARIABLE)
     with pytest.raises(SystemExit, match="is not written in"):
         gen_docs.printed_hint(wrong_message, raised)
 

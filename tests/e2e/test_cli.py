@@ -250,7 +250,7 @@ def test_run_without_command_is_usage_error(server) -> None:
         (["pull", "--format", "xml"], "invalid choice"),
         (["check", "--retries", "zero"], "retries"),
         (["check", "--api-url", "http://example.com"], "Refusing plain http://"),
-        (["check", "--secrets", "A B"], "Cannot parse the secrets option"),
+        (["check", "--secrets", "A,=B"], "Cannot parse the secrets option"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(server, args: list[str], text: str) -> None:

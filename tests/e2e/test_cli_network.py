@@ -15,8 +15,11 @@ from tests.e2e.cli_helpers import base_env, run_cli
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.fixtures import DEMO_TOKEN
 from tests.fake_api.server import serve_fake
+from tests.required_tools import needs
 
 PROD = ["--workspace", "acme", "--project", "web-app", "--environment", "production"]
+
+pytestmark = needs("openssl")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """A Python emulation of the parts of the GitHub runner this action relies on.
 
-Written from /work/shared/reference/github-runner.md (actions/runner FileCommandManager.cs,
+Written from the actions/runner source (src/Runner.Worker/FileCommandManager.cs,
 ActionCommand.cs, ActionCommandManager.cs, SecretMasker.cs, HostContext.cs), Linux flavour:
 
 * ``parse_file_command``: how GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE are read (§1).

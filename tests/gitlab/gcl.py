@@ -1,4 +1,5 @@
-"""Running pipelines with gitlab-ci-local: install it (pinned), build a throwaway repo, run, collect output.
+"""Running pipelines with gitlab-ci-local (pinned; installed by scripts/setup-gitlab-ci-local.sh, which
+`make test` runs first): build a throwaway repo, run, collect output.
 
 Jobs run in the host shell (`--force-shell-executor`: no Docker here), so `image:` is ignored and the
 job finds `enkryptify-fetch` on PATH (this test environment's venv). CI/CD variables such as the token
@@ -17,28 +18,12 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPONENT_DIR = REPO_ROOT / "gitlab-component"
-SETUP_SCRIPT = REPO_ROOT / "scripts" / "setup-gitlab-ci-local.sh"
 GCL_HOME = Path(os.environ.get("GITLAB_CI_LOCAL_HOME", REPO_ROOT / ".cache" / "gitlab-ci-local"))
 GCL = GCL_HOME / "bin" / "gitlab-ci-local"
 
 # Variables of the test process that must not reach gitlab-ci-local or its jobs.
 _DROP_PREFIXES = ("CI_", "GITLAB_", "ENKRYPTIFY_", "GCL_", "INPUT_", "GITHUB_", "RUNNER_")
 _DROP_NAMES = {"CI", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy"}
-
-
-def ensure_gitlab_ci_local() -> Path:
-    """Run the (idempotent) setup script; fail loudly if it cannot install gitlab-ci-local."""
-    result = subprocess.run(
-        ["bash", str(SETUP_SCRIPT)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if result.returncode != 0 or not GCL.exists():
-        raise RuntimeError(f"scripts/setup-gitlab-ci-local.sh failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    return GCL
 
 
 def make_repo(path: Path, files: dict[str, str]) -> Path:

@@ -21,12 +21,15 @@ from enkryptify_action import __version__
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.server import serve_fake
 from tests.gitlab.dotenv_emulation import delivered_variables
-from tests.gitlab.gcl import COMPONENT_DIR, PipelineRun, dotenv_report, ensure_gitlab_ci_local, make_repo, run_pipeline
+from tests.gitlab.gcl import COMPONENT_DIR, PipelineRun, dotenv_report, make_repo, run_pipeline
+from tests.required_tools import needs
 
 TOKEN = "ek_live_gitlab_e2e_7c1d0e9f3b2a4c5d"
 PUBLISHED_REF = f"$CI_SERVER_FQDN/enkryptify/fetch-secrets/fetch-secrets@{__version__}"  # README's reference
 REF_UNDER_TEST = "$CI_SERVER_FQDN/$CI_PROJECT_PATH/fetch-secrets@$CI_COMMIT_SHA"
 SELFTEST = "selftest value = 42 #hash 'q'"
+
+pytestmark = needs("gitlab-ci-local")
 
 # Every value carries a distinctive marker so the log scan below can tell if one leaked.
 PRODUCTION = {
@@ -95,7 +98,6 @@ def api_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def variables(api_url: str) -> dict[str, str]:
     """The consumer project's CI/CD variables."""
-    ensure_gitlab_ci_local()
     return {"ENKRYPTIFY_TOKEN": TOKEN, "ENKRYPTIFY_API_URL": api_url}
 
 

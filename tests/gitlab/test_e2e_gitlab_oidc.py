@@ -18,8 +18,11 @@ import yaml
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.oidc import GITLAB_ISSUER
 from tests.fake_api.server import serve_fake
-from tests.gitlab.gcl import PipelineRun, ensure_gitlab_ci_local, make_repo, run_pipeline
+from tests.gitlab.gcl import PipelineRun, make_repo, run_pipeline
 from tests.gitlab.test_e2e_gitlab_ci_local import CHECKER, PUBLISHED_REF, REF_UNDER_TEST, leaked, readme_block
+from tests.required_tools import needs
+
+pytestmark = needs("gitlab-ci-local")
 
 SUBJECT = "project_path:acme/web-app:ref_type:branch:ref:main"
 VALUES = {"DB_PASSWORD": "oidc-pa$word-value", "API_KEY": "sk-oidc-gitlab-value-42"}
@@ -40,7 +43,6 @@ def served() -> Iterator[tuple[FakeEnkryptify, str]]:
     for name, value in VALUES.items():
         fake.add_secret(prj, name, {inputs["environment"]: value})
     fake.oidc.register(ws, issuer=GITLAB_ISSUER, audience="enkryptify", subject=SUBJECT)
-    ensure_gitlab_ci_local()
     with serve_fake(fake) as url:
         yield fake, url
 
