@@ -59,11 +59,11 @@ RAILS_REFERENCE = re.compile(
 )
 """Rails' ``Collection::Item::VARIABLES_REGEXP``, alternatives in its order, scanned left to right."""
 
-_KUBERNETES_OVERWRITE = re.compile(
+KUBERNETES_OVERWRITE = re.compile(
     r"KUBERNETES_(?:\w*_OVERWRITE|BEARER_TOKEN|(?:POD_LABELS|POD_ANNOTATIONS|NODE_SELECTOR|NODE_TOLERATIONS)_\w*"
     r"|(?:SERVICE_|HELPER_)?(?:CPU|MEMORY|EPHEMERAL_STORAGE)_(?:LIMIT|REQUEST))"
 )
-"""The job variables gitlab-runner's Kubernetes executor reads to change the pod (executors/kubernetes/overwrites.go)."""
+"""Job variables the gitlab-runner Kubernetes executor reads to change the pod (executors/kubernetes/overwrites.go)."""
 
 RUNNER_SET_NAMES = frozenset(
     {
@@ -139,7 +139,7 @@ def name_problem(name: str) -> str | None:
         return "FF_* names are GitLab Runner feature flags: the runner drops them and uses its own setting"
     if name.startswith("CI_RUNNER_") or name in RUNNER_SET_NAMES:
         return "GitLab Runner sets this variable itself, after the job's variables: its value wins"
-    if _KUBERNETES_OVERWRITE.fullmatch(name):
+    if KUBERNETES_OVERWRITE.fullmatch(name):
         return "the GitLab Runner Kubernetes executor reads this variable to change the job's pod"
     return None
 

@@ -281,7 +281,7 @@ def _shell_name(s: str) -> tuple[str, int]:
     if s[0] in _SPECIAL:
         return s[0], 1
     i = 0
-    while i < len(s) and (s[i] == "_" or s[i].isascii() and s[i].isalnum()):
+    while i < len(s) and (s[i] == "_" or (s[i].isascii() and s[i].isalnum())):
         i += 1
     return s[:i], i
 
@@ -343,7 +343,7 @@ def runner_assembly(
 
 _ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 39: "\\'", 92: "\\\\"}
 _LITERAL = frozenset(b",-./0123456789@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
-_QUOTE = frozenset(b" !\"#$%&()*+:;<=>?[]^`{|}~")
+_QUOTE = frozenset(b' !"#$%&()*+:;<=>?[]^`{|}~')
 
 
 def shell_escape(text: str) -> str:
@@ -408,7 +408,7 @@ def bash_delivery(variables: Sequence[Variable], *, posix_escape: bool = False) 
     with tempfile.TemporaryDirectory(prefix="ek-gitlab-job-") as folder:
         env_file = str(Path(folder) / "gitlab_runner_env")
         script = bash_script(variables, env_file=env_file, posix_escape=posix_escape)
-        done = subprocess.run(  # noqa: S603 (fixed argv; the script is data on stdin)
+        done = subprocess.run(
             ["/bin/bash", "--noprofile", "--norc", "-s"],
             input=script.encode("utf-8", errors="surrogateescape"),
             capture_output=True,
@@ -439,14 +439,16 @@ def delivered_variables(
     higher: Mapping[str, str] | None = None,
     path: str = REPORT_PATH,
     posix_escape: bool = False,
+    feature_flags: Mapping[str, bool] = RUNNER_FEATURE_FLAGS,
 ) -> dict[str, str]:
     """What a job that ``needs:`` the producer sees for each dotenv key (a missing key did not arrive).
 
     ``job_variables`` are the consuming job's lower-precedence variables (predefined, YAML ``variables:``);
-    ``higher`` its project, group and pipeline variables. Raises DotenvRejected or JobFailed.
+    ``higher`` its project, group and pipeline variables; ``feature_flags`` the flags the runner knows.
+    Raises DotenvRejected or JobFailed.
     """
     stored = parse_dotenv_report(data, size_limit=size_limit, variable_limit=variable_limit, path=path)
     handed = rails_hand_over(job_collection(stored, lower=job_variables, higher=higher))
-    flags = {**RUNNER_FEATURE_FLAGS, "FF_POSIXLY_CORRECT_ESCAPES": posix_escape}
+    flags = {**feature_flags, "FF_POSIXLY_CORRECT_ESCAPES": posix_escape}
     environment = bash_delivery(runner_assembly(handed, feature_flags=flags), posix_escape=posix_escape)
     return {key: environment[key] for key in stored if key in environment}

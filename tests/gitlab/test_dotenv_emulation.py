@@ -14,7 +14,6 @@ import gzip
 import pytest
 
 from enkryptify_action.sinks.gitlab import BASH_OWNED_NAMES
-
 from tests.gitlab.dotenv_emulation import (
     DotenvRejected,
     JobFailed,
@@ -95,7 +94,7 @@ def test_the_size_limit_applies_to_the_gzip_not_the_text() -> None:
     assert len(data) > 9000  # almost twice the limit, as text
     assert len(runner_gzip(data)) < 5120
     assert len(parse_dotenv_report(data, variable_limit=150)) == 150
-    with pytest.raises(DotenvRejected, match="Too Big. Maximum Allowable Size: 600"):
+    with pytest.raises(DotenvRejected, match=r"Too Big\. Maximum Allowable Size: 600"):
         parse_dotenv_report(data, size_limit=600, variable_limit=150)
 
 
@@ -244,7 +243,7 @@ def test_shell_escape_tables(value: str, escaped: str, posix: str) -> None:
 
 @pytest.mark.parametrize("posix", [False, True])
 def test_bash_delivers_exactly_what_it_is_given(posix: bool) -> None:
-    values = {"CR": "a\rb", "QUOTES": "it's \"q\" `x`", "DOLLAR": "$HOME ${X}", "BANG": "a!b", "UNI": "é 日本 🔐"}
+    values = {"CR": "a\rb", "QUOTES": 'it\'s "q" `x`', "DOLLAR": "$HOME ${X}", "BANG": "a!b", "UNI": "é 日本 🔐"}
     values |= {"BACKSLASH": "C:\\n\\x41", "CTRL": "\x01\x1b[31m\x7f", "SPACE": " inner ", "EMPTY": ""}
     environment = bash_delivery([V(k, v) for k, v in values.items()], posix_escape=posix)
     assert {k: environment.get(k) for k in values} == values

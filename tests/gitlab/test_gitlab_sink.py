@@ -14,7 +14,6 @@ from enkryptify_action.plan import ExportItem, ExportPlan, Target
 from enkryptify_action.sinks.gitlab import (
     GITLAB_DEFAULT_MAX_VARIABLES,
     GITLAB_MAX_DOTENV_BYTES,
-    RUBY_STRIP_CHARS,
     escape_gitlab_value,
     gzip_size,
     name_problem,
