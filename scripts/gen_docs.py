@@ -282,7 +282,7 @@ TROUBLES: tuple[Trouble, ...] = (
         "GitLab cannot carry these secrets exactly in a dotenv report:",
         "A value GitLab would alter (a line break, leading/trailing whitespace, `%NAME%`, NUL) or a name it does "
         "not accept or the runner does not deliver (`FF_*`, `CI_RUNNER_*`, bash's own names, ...): see the "
-        "component's \"What GitLab can carry\" table.",
+        'component\'s "What GitLab can carry" table.',
         "Use same-job mode for these secrets: `enkryptify-fetch run -- CMD`",
     ),
     Trouble(
