@@ -131,6 +131,11 @@ def name_problem(name: str) -> str | None:
             f"name is not a valid GitLab variable name (letters, digits and _ only, "
             f"1-{GITLAB_MAX_KEY_LENGTH} characters)"
         )
+    reason = _undelivered_name(name)
+    return f"{reason}; rename it with ALIAS=NAME in the secrets option" if reason else None
+
+
+def _undelivered_name(name: str) -> str | None:
     if name[0].isdigit():
         return "name starts with a digit: the runner's `export` of it fails and stops the consuming job"
     if name in BASH_OWNED_NAMES:

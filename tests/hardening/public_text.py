@@ -25,7 +25,7 @@ def _refusals() -> list[EnkryptifyError]:
             except EnkryptifyError as exc:
                 found.append(exc)
     items = (ExportItem("A", "x\ny", "A"), ExportItem("B", " x", "src"), ExportItem("C", "\0" + "x" * 6000, "C"))
-    items += (ExportItem("FF_X", "%A%", "FF_X"),)
+    items = (*items, ExportItem("FF_X", "%A%", "FF_X"))
     for max_variables, max_size in ((1, 1), (20, 5120)):
         try:
             render_gitlab_dotenv(ExportPlan(TARGET, items), max_variables=max_variables, max_size=max_size)
