@@ -176,6 +176,7 @@ def quiet() -> Iterator[io.StringIO]:
 
 @FUZZ
 @given(secrets=gitlab_secrets, fmt=st.sampled_from(["gitlab", "dotenv", "json"]), parse_json=st.booleans())
+@example(secrets={"A": "0\r0"}, fmt="gitlab", parse_json=False)  # found by the long profile (a test bug)
 def test_cli_pull_writes_the_whole_file_or_leaves_it_untouched(
     served: tuple[FakeEnkryptify, str, str], secrets: dict[str, str], fmt: str, parse_json: bool
 ) -> None:
@@ -192,7 +193,7 @@ def test_cli_pull_writes_the_whole_file_or_leaves_it_untouched(
         out.write_text(SENTINEL)
         with mock.patch.dict(os.environ, environ), quiet() as err:
             code = cli.main([*args, "--output", str(out)])
-        written = out.read_text(encoding="utf-8")
+        written = out.read_bytes().decode("utf-8")  # not read_text: it would turn a CR into a newline
         mode = out.stat().st_mode & 0o777
         others = sorted(p.name for p in Path(folder).iterdir() if p != out)
     assert not others, "a temporary file was left behind"
