@@ -151,13 +151,16 @@ def _fetch(settings: Settings) -> ExportPlan:
     return plan
 
 
-def render(plan: ExportPlan, fmt: str, *, max_variables: int) -> str:
+def render(plan: ExportPlan, fmt: str, *, settings: Settings, output: str | None = None) -> str:
     from . import formats
 
     if fmt == "gitlab":
-        from .sinks.gitlab import render_gitlab_dotenv
+        from .sinks.gitlab import DEFAULT_REPORT_NAME, render_gitlab_dotenv
 
-        return render_gitlab_dotenv(plan, max_variables=max_variables)
+        report_path = output if output not in (None, "-") else DEFAULT_REPORT_NAME
+        return render_gitlab_dotenv(
+            plan, max_variables=settings.max_variables, max_size=settings.max_size, report_path=str(report_path)
+        )
     if fmt == "json":
         return formats.render_json(plan)
     if fmt == "shell":
@@ -180,7 +183,7 @@ def _cmd_pull(args: argparse.Namespace) -> ExitCode:
         )
     plan = _fetch(settings)
     plan, files = plan_files(plan, specs, place=_place_here)
-    text = render(plan, args.format, max_variables=settings.max_variables)  # validates before writing
+    text = render(plan, args.format, settings=settings, output=args.output)  # validates before writing
     if settings.dry_run:
         return _print_names(plan)
     to_stdout = args.output in (None, "-")

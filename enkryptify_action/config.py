@@ -71,6 +71,7 @@ class Settings:
     summary: bool
     dry_run: bool
     max_variables: int
+    max_size: int
     environment_source: str = ""  # "option" or "branch <ref> → pattern <pattern>"
 
 

@@ -276,6 +276,15 @@ OPTIONS: tuple[Option, ...] = (
         minimum=1,
         maximum=100000,
     ),
+    Option(
+        "max-size",
+        Kind.INT,
+        5120,
+        "Size limit in bytes of a GitLab dotenv report, measured gzipped as GitLab does (dotenv_size, default 5120).",
+        platforms=frozenset({CLI, GITLAB}),
+        minimum=1,
+        maximum=1_000_000_000,
+    ),
 )
 
 BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}

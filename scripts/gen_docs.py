@@ -427,14 +427,17 @@ TROUBLES: tuple[Trouble, ...] = (
         "sinks/gitlab.py",
         errors.ValidationError,
         "GitLab cannot carry these secrets exactly in a dotenv report:",
-        "A multi-line value, a value with leading/trailing whitespace, or a name GitLab does not accept.",
+        "A value GitLab would alter (a line break, leading/trailing whitespace, `%NAME%`, NUL) or a name it does "
+        "not accept or the runner does not deliver (`FF_*`, `CI_RUNNER_*`, bash's own names, ...): see the "
+        'component\'s "What GitLab can carry" table.',
         "Use same-job mode for these secrets: `enkryptify-fetch run -- CMD`",
     ),
     Trouble(
         "sinks/gitlab.py",
         errors.ValidationError,
         "The dotenv report is refused: ",
-        "More variables than `max-variables`, or a report of 5120 bytes or more.",
+        "More variables than `max-variables`, or a report whose gzip (as GitLab Runner uploads it) is `max-size` "
+        "(5120) bytes or more.",
         "Use same-job mode for these secrets",
     ),
     Trouble(

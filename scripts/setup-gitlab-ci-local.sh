@@ -16,7 +16,8 @@
 # One deliberate change to gitlab-ci-local: it reads dotenv reports with the npm `dotenv` parser,
 # which strips quotes, cuts values at `#` and accepts `export`, blank lines and comments. GitLab does
 # none of that (app/services/ci/parse_dotenv_artifact_service.rb: split each line at the first `=`,
-# strip both sides, keep everything else literally, reject any other line). A GitLab-faithful test
+# strip both sides, keep everything else literally, reject any other line; the size limit is on the
+# uploaded gzip, not on the text). A GitLab-faithful test
 # needs GitLab's rules, so the install keeps the original bundle and writes a copy whose dotenv
 # reader follows them (see GITLAB_DOTENV_PARSER below). Variable expansion (`$NAME`, `$$`) is
 # gitlab-ci-local's own, untouched: it behaves like GitLab Runner's (`$$` -> `$`).
@@ -29,7 +30,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${GITLAB_CI_LOCAL_HOME:-$root/.cache/gitlab-ci-local}"
 wrapper="$dest/bin/gitlab-ci-local"
 stamp="$dest/.installed"
-want="gitlab-ci-local=$GCL_VERSION node=$NODE_VERSION patch=gitlab-dotenv-1 fetch=tarball-1"
+want="gitlab-ci-local=$GCL_VERSION node=$NODE_VERSION patch=gitlab-dotenv-2 fetch=tarball-1"
 
 log_prefix=setup-gitlab-ci-local
 . "$root/scripts/setup-common.sh"
@@ -69,9 +70,11 @@ dist="$dest/npm/node_modules/gitlab-ci-local/dist"
 node_bin="$dest/npm/node_modules/$node_pkg/bin/node"
 [ -x "$node_bin" ] || { log "$node_pkg did not provide bin/node"; exit 1; }
 
-# GitLab's dotenv rules, as one JavaScript expression that takes the file's Buffer. Keep in step with
-# tests/gitlab/dotenv_emulation.py. Limits (count) are instance settings: not enforced here.
-GITLAB_DOTENV_PARSER='((buf)=>{const strip=(s)=>s.replace(/^[\0\t\n\v\f\r ]+|[\0\t\n\v\f\r ]+$/g,"");if(buf.length>=5120)throw new Error("Dotenv Artifact Too Big. Maximum Allowable Size: 5120");let text=buf.toString("utf8");if(text.charCodeAt(0)===0xFEFF)text=text.slice(1);const lines=text.split("\n");if(lines.length>0&&lines[lines.length-1]==="")lines.pop();const out={};for(const line of lines){const m=/^([^\n]*?)=([^\n]*)$/.exec(line);if(m===null)throw new Error("Invalid Format");const key=strip(m[1]);if(!/^[A-Za-z0-9_]{1,255}$/.test(key))throw new Error("Validation failed: Key can contain only letters, digits and '"'"'_'"'"'.");out[key]=strip(m[2]);}return out;})'
+# GitLab's dotenv rules, as one JavaScript function of the report's path and Buffer. Keep in step with
+# tests/gitlab/dotenv_emulation.py. The size limit (5120, GitLab's default dotenv_size) applies to the
+# gzip the runner uploads: zlib level 6 plus the file's name and path in the gzip header and a sync
+# flush, as gitlab-runner frames it. The count limit is an instance setting: not enforced here.
+GITLAB_DOTENV_PARSER='((path,buf)=>{const strip=(s)=>s.replace(/^[\0\t\n\v\f\r ]+|[\0\t\n\v\f\r ]+$/g,"");const name=path.replace(/^\.\//,"");const base=name.split("/").pop();const gz=process.getBuiltinModule("node:zlib").gzipSync(buf,{level:6}).length+Buffer.byteLength(base)+1+Buffer.byteLength(name)+1+5;if(gz>=5120)throw new Error("Dotenv Artifact Too Big. Maximum Allowable Size: 5120");let text=buf.toString("utf8");if(text.charCodeAt(0)===0xFEFF)text=text.slice(1);const lines=text.split("\n");if(lines.length>0&&lines[lines.length-1]==="")lines.pop();const out={};for(const line of lines){const m=/^([^\n]*?)=([^\n]*)$/.exec(line);if(m===null)throw new Error("Invalid Format");const key=strip(m[1]);if(!/^[A-Za-z0-9_]{1,255}$/.test(key))throw new Error("Validation failed: Key can contain only letters, digits and '"'"'_'"'"'.");out[key]=strip(m[2]);}return out;})'
 "$node_bin" - "$dist/index.js" "$dist/index.gitlab-dotenv.js" "$GITLAB_DOTENV_PARSER" <<'EOF'
 const fs = require("node:fs");
 const [src, dst, parser] = process.argv.slice(2);
@@ -82,7 +85,7 @@ if (count !== 1) {
     console.error(`setup-gitlab-ci-local: expected the dotenv reader once in ${src}, found ${count}`);
     process.exit(1);
 }
-fs.writeFileSync(dst, text.replace(needle, `let f=${parser}(await ze.default.readFile(`));
+fs.writeFileSync(dst, text.replace(needle, `let f=${parser}(p,await ze.default.readFile(`));
 EOF
 
 cat >"$wrapper" <<EOF

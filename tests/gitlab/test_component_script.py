@@ -38,6 +38,12 @@ def defaults() -> dict[str, str]:
 
 
 def run_script(tmp_path: Path, **overrides: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    result = run_script_no_call(tmp_path, **overrides)
+    call = json.loads((tmp_path / "call.json").read_text(encoding="utf-8"))
+    return result, call
+
+
+def run_script_no_call(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
     _header, body = yaml.safe_load_all(TEMPLATE.read_text(encoding="utf-8"))
     script = body["$[[ inputs.job-name ]]"]["script"][0]
     bin_dir = tmp_path / "bin"
@@ -54,26 +60,50 @@ def run_script(tmp_path: Path, **overrides: str) -> tuple[subprocess.CompletedPr
         **defaults(),
         **overrides,
     }
-    result = subprocess.run(
+    return subprocess.run(
         ["sh", "-eu", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30, check=False
     )
-    call = json.loads((tmp_path / "call.json").read_text(encoding="utf-8"))
-    return result, call
 
 
-def test_defaults_pass_no_option_flags(tmp_path: Path) -> None:
+DEFAULT_FLAGS = [
+    "--name-case", "preserve", "--invalid-names", "sanitize", "--no-allow-dangerous-names", "--no-parse-json",
+    "--no-personal-values", "--auth", "exchange", "--api-url", "https://api.enkryptify.com", "--timeout", "10",
+    "--retries", "4", "--no-dry-run", "--max-variables", "20", "--max-size", "5120",
+]  # fmt: skip
+
+
+def test_defaults_are_passed_too(tmp_path: Path) -> None:
+    """An input at its default is still an input: it wins over .enkryptify.yml and ENKRYPTIFY_* variables."""
     result, call = run_script(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert call["argv"] == ["pull", "--format", "gitlab", "--output", "out.env"]
+    assert call["argv"] == ["pull", "--format", "gitlab", "--output", "out.env", *DEFAULT_FLAGS]
     assert call["token"] == "ek_live_stub"
 
 
-def test_float_default_written_by_gitlab_is_still_a_default(tmp_path: Path) -> None:
+def test_explicit_default_api_url_is_pinned(tmp_path: Path) -> None:
+    """`api-url: https://api.enkryptify.com` in `include: inputs:` reaches the CLI as a flag (issue 11)."""
+    _, call = run_script(tmp_path, EK_INPUT_API_URL="https://api.enkryptify.com")
+    argv = call["argv"]
+    assert argv[argv.index("--api-url") + 1] == "https://api.enkryptify.com"
+
+
+def test_empty_inputs_are_not_passed(tmp_path: Path) -> None:
+    _, call = run_script(tmp_path, EK_INPUT_API_URL="", EK_INPUT_TIMEOUT="")
+    assert "--api-url" not in call["argv"] and "--timeout" not in call["argv"]
+
+
+def test_float_input_is_passed_as_written(tmp_path: Path) -> None:
     _, call = run_script(tmp_path, EK_INPUT_TIMEOUT="10.0")
-    assert "--timeout" not in call["argv"]
+    assert call["argv"][call["argv"].index("--timeout") + 1] == "10.0"
 
 
-def test_non_defaults_become_flags(tmp_path: Path) -> None:
+def test_bad_boolean_stops_before_the_cli(tmp_path: Path) -> None:
+    result = run_script_no_call(tmp_path, EK_INPUT_PARSE_JSON="maybe")
+    assert result.returncode == 2
+    assert "The input parse-json must be true or false." in result.stderr
+
+
+def test_inputs_become_flags(tmp_path: Path) -> None:
     _, call = run_script(
         tmp_path,
         EK_INPUT_PROJECT="my project",
@@ -82,6 +112,7 @@ def test_non_defaults_become_flags(tmp_path: Path) -> None:
         EK_INPUT_PARSE_JSON="true",
         EK_INPUT_TIMEOUT="2.5",
         EK_INPUT_MAX_VARIABLES="50",
+        EK_INPUT_MAX_SIZE="20000",
     )
     assert call["argv"][5:] == [
         "--project",
@@ -90,11 +121,24 @@ def test_non_defaults_become_flags(tmp_path: Path) -> None:
         "DB_*\n!DB_ADMIN\nAPI=API_KEY",
         "--name-case",
         "upper",
+        "--invalid-names",
+        "sanitize",
+        "--no-allow-dangerous-names",
         "--parse-json",
+        "--no-personal-values",
+        "--auth",
+        "exchange",
+        "--api-url",
+        "https://api.enkryptify.com",
         "--timeout",
         "2.5",
+        "--retries",
+        "4",
+        "--no-dry-run",
         "--max-variables",
         "50",
+        "--max-size",
+        "20000",
     ]
 
 

@@ -9,6 +9,8 @@ variables, never values.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import stat
@@ -49,6 +51,17 @@ PRODUCTION = {
 MULTI_LINE = "-----BEGIN PRIVATE KEY-----\nMIIEvQ-multi-line-value\n-----END PRIVATE KEY-----\n"
 STAGING = PRODUCTION | {"TLS_KEY": MULTI_LINE, "PADDED": "  padded-value  "}
 
+# Large reports (project big-project): about 17 KB of ordinary configuration, accepted because GitLab
+# measures the gzip; and random tokens whose gzip is over the 5120-byte limit, refused.
+_URL = "https://service-{}.internal.example.com:8443/api/v1?region=eu-west-1&timeout=30&retry=3"
+LARGE = {f"SERVICE_{i}_URL": _URL.format(i) for i in range(160)}
+LARGE |= {f"FEATURE_{i}_ENABLED": "true" if i % 3 else "false" for i in range(30)}
+LARGE |= {"RATIO": "50%", "LITERAL_PERCENT": "%%NOT_A_REF%%", "INNER_CR": "a\rb-inner-cr"}
+HUGE = {
+    f"TOKEN_{i:02d}": base64.b64encode(hashlib.sha512(b"%d" % i).digest() + hashlib.sha256(b"%d" % i).digest()).decode()
+    for i in range(60)
+}
+
 CHECKER = '''#!/usr/bin/env python3
 """Checker job: every expected variable arrived with exactly the expected value. Prints names only."""
 import json, os, sys
@@ -68,10 +81,12 @@ def readme_block(marker: str) -> str:
     return match.group(1)
 
 
-def consumer_pipeline(*, environment: str = "environment: production") -> str:
+def consumer_pipeline(*, environment: str = "environment: production", api_url: str, extra: str = "") -> str:
+    """The README's pipeline, pointed at the commit under test and (by an input: it wins) the fake API."""
     block = readme_block("consumer-pipeline")
     assert block.count(PUBLISHED_REF) == 1 and block.count("environment: production") == 1
-    return block.replace(PUBLISHED_REF, REF_UNDER_TEST).replace("environment: production", environment)
+    inputs = f"{environment}\n      api-url: {api_url}" + "".join(f"\n      {line}" for line in extra.splitlines())
+    return block.replace(PUBLISHED_REF, REF_UNDER_TEST).replace("environment: production", inputs)
 
 
 def leaked(run: PipelineRun, values: dict[str, str]) -> list[str]:
@@ -90,6 +105,11 @@ def api_url() -> Iterator[str]:
         if name in PRODUCTION:
             values["production"] = PRODUCTION[name]
         fake.add_secret(project, name, values)
+    big = fake.add_project(workspace, "Big Project", slug="big-project", environments=["large", "huge"])
+    for name, value in LARGE.items():
+        fake.add_secret(big, name, {"large": value})
+    for name, value in HUGE.items():
+        fake.add_secret(big, name, {"huge": value})
     fake.add_token(TOKEN)
     with serve_fake(fake) as base_url:
         yield base_url
@@ -97,8 +117,14 @@ def api_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def variables(api_url: str) -> dict[str, str]:
-    """The consumer project's CI/CD variables."""
+    """The consumer project's CI/CD variables (the same-job recipe reads the API URL from them)."""
     return {"ENKRYPTIFY_TOKEN": TOKEN, "ENKRYPTIFY_API_URL": api_url}
+
+
+@pytest.fixture(scope="module")
+def component_variables(variables: dict[str, str]) -> dict[str, str]:
+    """For pipelines that include the component: an ENKRYPTIFY_API_URL that must lose to the api-url input."""
+    return variables | {"ENKRYPTIFY_API_URL": "https://unreachable.invalid"}
 
 
 @pytest.fixture(scope="module")
@@ -108,10 +134,14 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --------------------------------------------------------------------------- the README's pipeline
 @pytest.fixture(scope="module")
-def handoff(work: Path, variables: dict[str, str]) -> tuple[Path, PipelineRun]:
-    files = {".gitlab-ci.yml": consumer_pipeline(), "deploy.sh": CHECKER, "expected.json": json.dumps(PRODUCTION)}
+def handoff(work: Path, component_variables: dict[str, str], api_url: str) -> tuple[Path, PipelineRun]:
+    files = {
+        ".gitlab-ci.yml": consumer_pipeline(api_url=api_url),
+        "deploy.sh": CHECKER,
+        "expected.json": json.dumps(PRODUCTION),
+    }
     repo = make_repo(work / "handoff", files)
-    return repo, run_pipeline(repo, variables=variables)
+    return repo, run_pipeline(repo, variables=component_variables)
 
 
 def test_readme_pipeline_delivers_every_value_exactly(handoff: tuple[Path, PipelineRun]) -> None:
@@ -145,14 +175,14 @@ def test_report_is_gitlab_valid_private_and_escaped(handoff: tuple[Path, Pipelin
 
 # --------------------------------------------------------------------- refusals: job and pipeline
 @pytest.fixture(scope="module")
-def multiline(work: Path, variables: dict[str, str]) -> tuple[Path, PipelineRun]:
+def multiline(work: Path, component_variables: dict[str, str], api_url: str) -> tuple[Path, PipelineRun]:
     files = {
-        ".gitlab-ci.yml": consumer_pipeline(environment="environment: staging"),
+        ".gitlab-ci.yml": consumer_pipeline(environment="environment: staging", api_url=api_url),
         "deploy.sh": CHECKER,
         "expected.json": json.dumps(STAGING),
     }
     repo = make_repo(work / "multiline", files)
-    return repo, run_pipeline(repo, variables=variables)
+    return repo, run_pipeline(repo, variables=component_variables)
 
 
 def test_multiline_secret_fails_the_fetch_job_clearly(multiline: tuple[Path, PipelineRun]) -> None:
@@ -168,12 +198,52 @@ def test_multiline_secret_fails_the_fetch_job_clearly(multiline: tuple[Path, Pip
     assert not leaked(run, STAGING), f"values in the log: {leaked(run, STAGING)}"
 
 
-def test_invalid_input_fails_at_pipeline_creation(work: Path, variables: dict[str, str]) -> None:
-    files = {".gitlab-ci.yml": consumer_pipeline(environment='environment: "production "'), "deploy.sh": CHECKER}
-    run = run_pipeline(make_repo(work / "invalid-input", files), variables=variables)
+def test_invalid_input_fails_at_pipeline_creation(
+    work: Path, component_variables: dict[str, str], api_url: str
+) -> None:
+    pipeline = consumer_pipeline(environment='environment: "production "', api_url=api_url)
+    files = {".gitlab-ci.yml": pipeline, "deploy.sh": CHECKER}
+    run = run_pipeline(make_repo(work / "invalid-input", files), variables=component_variables)
     assert run.returncode != 0
     assert "starting shell" not in run.output, "a job ran although the pipeline is invalid"
     assert re.search(r"`environment` input: .* does not match required regex", run.output), run.output[-1500:]
+
+
+# ------------------------------------------------------------------- large reports: the gzip rule
+def big_pipeline(work: Path, name: str, environment: str, api_url: str, variables: dict[str, str]) -> PipelineRun:
+    expected = LARGE if environment == "large" else HUGE
+    pipeline = consumer_pipeline(
+        environment=f"environment: {environment}", api_url=api_url, extra="max-variables: 250"
+    ).replace("project: my-project", "project: big-project")
+    files = {".gitlab-ci.yml": pipeline, "deploy.sh": CHECKER, "expected.json": json.dumps(expected)}
+    return run_pipeline(make_repo(work / name, files), variables=variables)
+
+
+def test_large_report_of_ordinary_configuration_is_delivered(
+    work: Path, component_variables: dict[str, str], api_url: str
+) -> None:
+    """About 17 KB of text: over 5120 bytes as text, under it gzipped, so GitLab takes it."""
+    run = big_pipeline(work, "large", "large", api_url, component_variables)
+    assert run.returncode == 0, "pipeline failed:\n" + "\n".join(run.output.splitlines()[-30:])
+    report = dotenv_report(work / "large", "enkryptify-secrets", "enkryptify-secrets.env")
+    assert len(report) > 15_000
+    assert delivered_variables(report, variable_limit=250) == LARGE  # the gzip passes the emulated upload
+    lines = run.job_lines("deploy")
+    assert not [line for line in lines if "MISMATCH" in line]
+    assert sum(1 for line in lines if " ok " in f" {line} ") == len(LARGE)
+
+
+def test_large_report_of_random_tokens_is_refused_with_both_sizes(
+    work: Path, component_variables: dict[str, str], api_url: str
+) -> None:
+    run = big_pipeline(work, "huge", "huge", api_url, component_variables)
+    fetch_log = "\n".join(run.job_lines("enkryptify-secrets"))
+    assert run.returncode != 0
+    assert "FAIL  enkryptify-secrets" in run.output
+    assert re.search(r"the report would be \d+ bytes, about \d+ bytes gzipped", fetch_log), fetch_log[-1500:]
+    assert "less than max-size (5120 bytes gzipped" in fetch_log
+    assert not (work / "huge" / "enkryptify-secrets.env").exists(), "a report was written despite the refusal"
+    assert not leaked(run, HUGE), f"values in the log: {leaked(run, HUGE)}"
 
 
 # ------------------------------------------------------------------------------- same-job recipe
@@ -200,6 +270,7 @@ def test_component_project_pipeline(work: Path, variables: dict[str, str]) -> No
     ci = (COMPONENT_DIR / ".gitlab-ci.yml").read_text(encoding="utf-8")
     repo = make_repo(work / "component-ci", {".gitlab-ci.yml": ci})
     project_variables = variables | {
+        "ENKRYPTIFY_TEST_API_URL": variables["ENKRYPTIFY_API_URL"],
         "ENKRYPTIFY_TEST_PROJECT": "my-project",
         "ENKRYPTIFY_TEST_ENVIRONMENT": "production",
         "ENKRYPTIFY_TEST_EXPECTED": SELFTEST,

@@ -25,10 +25,15 @@ def _refusals() -> list[EnkryptifyError]:
                 build_plan(secrets, TARGET, invalid_names=invalid_names)
             except EnkryptifyError as exc:
                 found.append(exc)
-    items = (ExportItem("A", "x\ny", "A"), ExportItem("B", " x", "src"), ExportItem("C", "\0" + "x" * 6000, "C"))
-    for max_variables in (1, 20):
+    items = (
+        ExportItem("A", "x\ny", "A"),
+        ExportItem("B", " x", "src"),
+        ExportItem("C", "\0" + "x" * 6000, "C"),
+        ExportItem("FF_X", "%A%", "FF_X"),
+    )
+    for max_variables, max_size in ((1, 1), (20, 5120)):
         try:
-            render_gitlab_dotenv(ExportPlan(TARGET, items), max_variables=max_variables)
+            render_gitlab_dotenv(ExportPlan(TARGET, items), max_variables=max_variables, max_size=max_size)
         except EnkryptifyError as exc:
             found.append(exc)
     return found
