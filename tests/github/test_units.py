@@ -17,7 +17,7 @@ from enkryptify_action.errors import UsageError, ValidationError
 from enkryptify_action.github import action_yml
 from enkryptify_action.github.exports import export_file_path, file_command_block, output_pairs
 from enkryptify_action.github.inputs import raw_token_candidates, read_inputs
-from enkryptify_action.github.masking import mask_parts, plan_masks
+from enkryptify_action.github.masking import is_blank, mask_parts, net_trim, plan_masks
 from enkryptify_action.github.summary import md, render_error_summary, render_summary
 from enkryptify_action.options import GITHUB, for_platform
 from enkryptify_action.plan import ExportItem, ExportPlan, Note, Target
@@ -59,15 +59,22 @@ def test_token_candidates_are_trimmed_and_skip_blanks() -> None:
 # --- masking ----------------------------------------------------------------------------------
 
 
-def test_mask_parts_whole_value_then_lines_of_four_or_more() -> None:
-    assert mask_parts("first line\r\nab\n  third  \n") == ["first line\r\nab\n  third  \n", "first line", "third"]
-    assert mask_parts("") == [] and mask_parts(" \n ") == []
+def test_mask_parts_whole_value_only_the_runner_splits_lines_itself() -> None:
+    assert mask_parts("first line\r\nab\n  third  \n") == ["first line\r\nab\n  third  \n"]
+    assert mask_parts("") == [] and mask_parts(" \n ") == [] and mask_parts("\u3000\x85\u2029") == []
     assert mask_parts("x") == ["x"]
+
+
+@pytest.mark.parametrize("value", ["\x1c", "\x1d\x1e\x1f", " \x1f "])
+def test_values_of_separator_controls_are_not_blank_to_the_runner(value: str) -> None:
+    """Python's strip() drops U+001C..U+001F, .NET's IsNullOrWhiteSpace does not: they must be masked."""
+    assert not is_blank(value) and mask_parts(value) == [value]
+    assert net_trim(" \x1cx\x1f\u2028") == "\x1cx\x1f"
 
 
 def test_mask_parts_json_leaves_as_written_and_normalized() -> None:
     parts = mask_parts('{"user": "admin", "n": 1.50, "deep": [{"k": "multi\\nline-two"}], "ok": true, "s": "ab"}')
-    assert {"admin", "1.50", "multi\nline-two", "line-two", "multi"} <= set(parts)
+    assert {"admin", "1.50", "multi\nline-two"} <= set(parts)
     assert "1.5" not in parts  # shorter than 4
     assert "true" not in parts and "ab" not in parts
 
