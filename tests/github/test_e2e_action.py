@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,8 +45,31 @@ ADVERSARIAL = {
     "api-key.v2": "hyphen-dot-value",
     "lower_case": "lower-case-value",
 }
+# Names from the API that hold workflow commands under both syntaxes, in several cases (issue 13): printed
+# as they are, the runner would set outputs and state, add masks, stop command processing, show errors.
+COMMAND_NAMES = {
+    "a ##[set-output name=x]pwned": "cmd-value-one",
+    "b ##[SAVE-STATE name=s]state": "cmd-value-two",
+    "c ##[Add-Mask]e": "cmd-value-three",
+    "d ##[stop-commands]tok12345": "cmd-value-four",
+    "::Set-Output name=y::z": "cmd-value-five",
+    "  ::ADD-MASK::e": "cmd-value-six",
+    "##[error]fake error": "cmd-value-seven",
+    "\u3000::warning::fake": "cmd-value-eight",
+}
+ADVERSARIAL |= COMMAND_NAMES
+
+
+def _sanitized(name: str) -> str:
+    """invalid-names: sanitize, as the README documents it (non [A-Za-z0-9_] → ``_``, ``_`` before a digit)."""
+    clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return "_" + clean if clean[:1].isdigit() else clean
+
+
 # The names the core exports them under (invalid-names: sanitize).
-EXPORTED = {("api_key_v2" if name == "api-key.v2" else name): value for name, value in ADVERSARIAL.items()}
+EXPORTED = {
+    (name if re.fullmatch(r"[A-Za-z_]\w*", name, re.ASCII) else _sanitized(name)): v for name, v in ADVERSARIAL.items()
+}
 DANGEROUS = {"NODE_OPTIONS": "--require /tmp/evil.js", "PATH": "/tmp/evil:/usr/bin", "GITHUB_TOKEN": "ghs_fake1234"}
 
 

@@ -32,8 +32,15 @@ from enkryptify_action.plan import ExportPlan, Secret, Target
 from enkryptify_action.select import build_plan
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.transport import MOCK_BASE_URL, mock_transport
-from tests.github.action_harness import RunCapture, RunnerDirs, assert_action_run
-from tests.github.runner_emulation import RunnerEnv, RunnerOutputs, lines_of, parse_file_command, replay_log
+from tests.github.action_harness import RunCapture, RunnerDirs, assert_action_run, assert_only_our_commands
+from tests.github.runner_emulation import (
+    RunnerEnv,
+    RunnerOutputs,
+    lines_of,
+    net_trim,
+    parse_file_command,
+    replay_log,
+)
 from tests.hardening import strategies as hs
 from tests.hardening.profiles import FUZZ
 
@@ -129,6 +136,7 @@ def test_masks_hide_every_value_and_every_line_a_later_step_prints(secrets: dict
     with contextlib.redirect_stdout(out):
         gh_action.Masker().register(plan_masks(plan))
         gh_action._log_plan(plan, SimpleNamespace(dry_run=False, environment_source="option"))  # type: ignore[arg-type]
+    assert_only_our_commands(replay_log(out.getvalue()))  # no name forms a command under either syntax
     later = []  # `echo "$NAME"`, `echo "$JSON" | jq -r .field` in a later step
     for item in plan.items:
         later.append(item.value)
@@ -137,14 +145,14 @@ def test_masks_hide_every_value_and_every_line_a_later_step_prints(secrets: dict
     log = replay_log(out.getvalue() + "\n".join(later) + "\n").text
     for item in plan.items:
         for part in [item.value, *lines_of(item.value)]:
-            if len(part.strip()) >= 4:
+            if len(net_trim(part)) >= 4:
                 shown = part in log
                 assert not shown, f"{item.name}: a value or line of 4+ characters is unmasked"
     for item in plan.items:
         with contextlib.suppress(ValueError, RecursionError):
             for leaf in _json_strings(json.loads(item.value)):
                 for part in [leaf, *lines_of(leaf)]:
-                    if len(part.strip()) >= 4:
+                    if len(net_trim(part)) >= 4:
                         shown = part in log
                         assert not shown, f"{item.name}: a JSON field is unmasked"
 
@@ -259,7 +267,7 @@ def check_action_run(
     hidden = {
         f"secret {i}": value
         for i, value in enumerate(secrets.values())
-        if not any(part in public for part in [value, *lines_of(value)] if len(part.strip()) >= 4)
+        if not any(part in public for part in [value, *lines_of(value)] if len(net_trim(part)) >= 4)
     }
     credentials = {"token": TOKEN} | {f"jwt {i}": jwt for i, jwt in enumerate(fake.jwts)}
     assert_action_run(
