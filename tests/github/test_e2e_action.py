@@ -326,3 +326,25 @@ def test_stdout_is_written_as_the_runner_reads_it(serve, dirs: RunnerDirs) -> No
     masks = [c.data for c in map(parse_command, split_log_lines(run.stdout)) if c and c.name == "add-mask"]
     assert "one\r\ntwo\nthree" in masks
     assert os.linesep == "\n"
+
+
+def test_export_file_under_runner_temp_as_the_examples_write_it(serve, dirs: RunnerDirs) -> None:
+    """``export-file: ${{ runner.temp }}/app.env`` expands to the runner's host path; the runner translates it
+    (ContainerInfo.TranslateToContainerPath) and the program only sees the container's path."""
+    fake, url = serve({"A_SECRET": "value-of-a"})
+    env = step_env(dirs, url, export_file=f"{dirs.temp}/app.env", export_env="false")
+    inside = dirs.container_paths[str(dirs.temp)]
+    assert env["INPUT_EXPORT-FILE"] == f"{inside}/app.env" and env["RUNNER_TEMP"] == str(inside)
+    run = run_entrypoint(env, cwd=dirs.workspace)
+
+    assert run.exit_code == 0, run.annotations("error")
+    assert (dirs.temp / "app.env").read_text(encoding="utf-8") == "A_SECRET='value-of-a'\n"
+    assert json.loads(next(iter(run.state.values())))["path"] == f"{inside}/app.env"
+    assert str(dirs.root / "runner") not in run.stdout + run.stderr, "a host path reached the program"
+    assert_action_run(
+        run,
+        secrets={"A_SECRET": "value-of-a"} | credentials(fake),
+        expected_env={},
+        expected_outputs=outputs_for({"A_SECRET": "value-of-a"}, per_secret=False),
+        credentials=credentials(fake),
+    )
