@@ -14,11 +14,11 @@ _DOUBLE_QUOTE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\
 # src/Runner.Common/ActionCommand.cs): the runner reads ``::name ...::`` at the start of a left-trimmed line
 # and the legacy ``##[name ...]`` *anywhere* in a line, names ignoring case, on stdout and stderr. We break
 # both prefixes with a plain space (``## [``, ``: :``): no command name, letter case or position gets
-# around it, it needs no state, and it is no character the runner's culture-sensitive ``IndexOf`` /
-# ``StartsWith`` skip (ICU ignores zero-width and control characters, so a zero-width break could be
-# read through). ``::stop-commands::<token>`` fences were not chosen: every such line would need one,
-# our own annotations would have to stay outside them, and they mean nothing to the CLI's other
-# readers (GitLab, a terminal).
+# around it, it needs no state, and no comparison mode skips a space (the runner's ``IndexOf`` and
+# ``StartsWith`` are culture-sensitive, and under ICU those may skip zero-width and control characters:
+# a zero-width break could be read through). ``::stop-commands::<token>`` fences were not chosen: every
+# such line would need one, our own annotations would have to stay outside them, and they mean nothing
+# to the CLI's other readers (GitLab, a terminal).
 COMMAND_BREAK = " "
 _DOUBLE_COLON = re.compile(r":(?=:)")
 
