@@ -10,10 +10,10 @@ nothing we leave out can prevent that.
 
 What the runner does *not* find by itself is a field inside a structured value: an ``echo`` of one
 JSON field, or a ``jq -r .password``, shows it in clear. So besides the whole value we register every
-string and number leaf of a JSON value (numbers as written and as ``parse-json`` prints them); the
-runner then splits each leaf into lines itself. Leaves shorter than ``MIN_PART_LENGTH`` (``true``,
-``1``) are not registered: masking them would garble every log line of the job (runner#326,
-Doppler#16), and a field that short is not a secret on its own.
+string and number leaf of a JSON value (numbers as written and as ``parse-json`` prints them), and the
+text of a value that is a JSON string literal; the runner then splits each leaf into lines itself.
+Leaves shorter than ``MIN_PART_LENGTH`` (``true``, ``1``) are not registered: masking them would garble
+every log line of the job (runner#326, Doppler#16), and a field that short is not a secret on its own.
 """
 
 from __future__ import annotations
@@ -59,9 +59,10 @@ def plan_masks(plan: ExportPlan) -> list[str]:
 
 
 def _json_leaves(value: str) -> list[str]:
-    """String and number leaves of a JSON object or array, numbers both as written and normalized."""
+    """String and number leaves of a JSON object or array, numbers both as written and normalized; the
+    string of a value that is one JSON string (``"0000"``: ``jq -r .`` prints ``0000``)."""
     text = net_trim(value)
-    if not text.startswith(("{", "[")):
+    if not text.startswith(("{", "[", '"')):
         return []
     try:
         # Keep numbers as written ("1.50"), the form an `echo` of the raw value would show.

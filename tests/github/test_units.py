@@ -196,3 +196,11 @@ def test_examples_are_valid_workflows_using_only_declared_inputs() -> None:
                 if step.get("uses", "").startswith("enkryptify/fetch-secrets@"):
                     assert set(step.get("with", {})) <= declared, path.name
                     assert step["env"]["ENKRYPTIFY_TOKEN"] == "${{ secrets.ENKRYPTIFY_TOKEN }}", path.name
+
+
+def test_mask_parts_of_a_json_string_literal_include_its_text() -> None:
+    """Long-profile fuzz (issue 13 work): ``"0000"`` is printed as ``0000`` by ``jq -r .``; the runner's own
+    TrimDoubleQuotes only covers values longer than 8 characters."""
+    assert mask_parts('"0000"') == ['"0000"', "0000"]
+    assert mask_parts('"abc"') == ['"abc"']  # shorter than MIN_PART_LENGTH
+    assert mask_parts('"not json') == ['"not json']
