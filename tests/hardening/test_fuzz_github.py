@@ -32,7 +32,13 @@ from enkryptify_action.plan import ExportPlan, Secret, Target
 from enkryptify_action.select import build_plan
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.transport import MOCK_BASE_URL, mock_transport
-from tests.github.action_harness import RunCapture, RunnerDirs, assert_action_run, assert_only_our_commands
+from tests.github.action_harness import (
+    OUR_COMMANDS,
+    RunCapture,
+    RunnerDirs,
+    assert_action_run,
+    assert_only_our_commands,
+)
 from tests.github.runner_emulation import (
     RunnerEnv,
     RunnerOutputs,
@@ -46,6 +52,9 @@ from tests.hardening.profiles import FUZZ
 
 TARGET = Target("acme", "web-app", "production", "env-1")
 TOKEN = "ek_live_fuzz_github_0123456789abcdef"
+# Text of every log no matter the secrets: our commands as written and the runner's display of them
+# (a value line such as "erro" is then public, not a leak; the long profile found that false positive).
+COMMAND_TEXT = " ".join(f"::{name} :: ##[{name}]" for name in sorted(OUR_COMMANDS)) + " title="
 
 plan_options = st.fixed_dictionaries(
     {
@@ -263,7 +272,7 @@ def check_action_run(
     assert run.files["GITHUB_STEP_SUMMARY"] == summary, "the step summary differs (it must hold names only)"
 
     # Values that are also public text (a name, the target) are not leaks; everything else must stay hidden.
-    public = summary + run.files["GITHUB_STATE"]
+    public = summary + run.files["GITHUB_STATE"] + COMMAND_TEXT
     hidden = {
         f"secret {i}": value
         for i, value in enumerate(secrets.values())
