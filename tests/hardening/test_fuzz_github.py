@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from enkryptify_action.errors import EnkryptifyError, ValidationError
-from enkryptify_action.formats import render_dotenv
+from enkryptify_action.formats import printable, render_dotenv
 from enkryptify_action.github import action as gh_action
 from enkryptify_action.github.exports import env_pairs, file_command_block, output_pairs
 from enkryptify_action.github.masking import plan_masks
@@ -272,7 +272,7 @@ def check_action_run(
     assert run.files["GITHUB_STEP_SUMMARY"] == summary, "the step summary differs (it must hold names only)"
 
     # Values that are also public text (a name, the target) are not leaks; everything else must stay hidden.
-    public = summary + run.files["GITHUB_STATE"] + COMMAND_TEXT
+    public = summary + run.files["GITHUB_STATE"] + COMMAND_TEXT + "\n".join(map(printable, secrets))  # names
     hidden = {
         f"secret {i}": value
         for i, value in enumerate(secrets.values())
