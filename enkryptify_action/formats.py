@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from .errors import ValidationError
 from .plan import ExportPlan
@@ -13,10 +14,35 @@ HINT_DOTENV = (
 )
 
 
+# Workflow commands in text that did not come from us (actions/runner 258d6c8,
+# src/Runner.Common/ActionCommand.cs): the runner reads ``::name ...::`` at the start of a left-trimmed line
+# and the legacy ``##[name ...]`` *anywhere* in a line, names ignoring case, on stdout and stderr. We break
+# both prefixes with a plain space (``## [``, ``: :``): no command name, letter case or position gets
+# around it, it needs no state, and no comparison mode skips a space (the runner's ``IndexOf`` and
+# ``StartsWith`` are culture-sensitive, and under ICU those may skip zero-width and control characters:
+# a zero-width break could be read through). ``::stop-commands::<token>`` fences were not chosen: every
+# such line would need one, our own annotations would have to stay outside them, and they mean nothing
+# to the CLI's other readers (GitLab, a terminal).
+COMMAND_BREAK = " "
+_DOUBLE_COLON = re.compile(r":(?=:)")
+
+
+def inert(text: str) -> str:
+    """``text`` with every ``::`` and ``##[`` broken by ``COMMAND_BREAK``: it cannot form a workflow command.
+
+    For everything we print that holds text from outside (secret names, workspace, project and
+    environment names, server messages, hints quoting them), in command data as in plain lines.
+    """
+    if "::" in text:
+        text = _DOUBLE_COLON.sub(":" + COMMAND_BREAK, text)
+    return text.replace("##[", "##" + COMMAND_BREAK + "[")
+
+
 def printable(text: str) -> str:
-    """One log line with control characters shown as ``?``: a secret's name can never start a new line
-    (and so never a ``::workflow-command::`` in a GitHub log)."""
-    return text if text.isprintable() else "".join(ch if ch.isprintable() else "?" for ch in text)
+    """One log line: control characters shown as ``?`` (a name can never start a new line), then ``inert``."""
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return inert(text)
 
 
 def dotenv_problem(value: str) -> str | None:

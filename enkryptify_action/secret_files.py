@@ -80,13 +80,18 @@ def parse_file_specs(text: str) -> tuple[FileSpec, ...]:
 
 
 def plan_files(
-    plan: ExportPlan, specs: tuple[FileSpec, ...], place: Callable[[str], Path]
+    plan: ExportPlan,
+    specs: tuple[FileSpec, ...],
+    place: Callable[[str], Path],
+    *,
+    exported_as: Callable[[Path], str] = str,
 ) -> tuple[ExportPlan, tuple[SecretFile, ...]]:
     """The files to write and the plan with each ``NAME`` now holding its file's absolute path.
 
     ``place`` turns an entry's PATH into the absolute path to write (raising a UsageError where that
-    platform does not allow it). Raises before anything is written: an unknown NAME (exit 4), values
-    that are not valid base64 (exit 6, every one named).
+    platform does not allow it); ``exported_as`` gives the path as later steps see it (the container
+    action's paths differ from the runner's: github/host_paths.py). Raises before anything is written:
+    an unknown NAME (exit 4), values that are not valid base64 (exit 6, every one named).
     """
     if not specs:
         return plan, ()
@@ -121,7 +126,7 @@ def plan_files(
             "Not valid base64, so the file(s) cannot be decoded: " + ", ".join(bad) + ".",
             hint="Store the value base64-encoded in Enkryptify (standard alphabet, padded), or drop :base64.",
         )
-    where = {file.name: str(file.path) for file in files}
+    where = {file.name: exported_as(file.path) for file in files}
     items = tuple(
         ExportItem(item.name, where[item.name], item.source) if item.name in where else item for item in plan.items
     )

@@ -22,14 +22,15 @@ from github_action_utils._serialization import escape_data
 from ..config import Settings, resolve_settings
 from ..errors import EXIT_INTERNAL, EXIT_OK, EnkryptifyError, ExportError
 from ..files import mark_file
-from ..formats import printable
+from ..formats import inert, printable
 from ..pipeline import RunStats, fetch_plan
 from ..plan import ExportPlan
 from ..secret_files import decoded_texts, parse_file_specs, plan_files
 from .composite import check_composite, check_composite_plan, is_composite
 from .exports import Exports, build_exports, export_file_path, write_exports
+from .host_paths import host_path_mapper
 from .inputs import raw_token_candidates, read_inputs
-from .masking import mask_parts, plan_masks
+from .masking import is_blank, mask_parts, plan_masks
 from .summary import render_error_summary, render_summary
 
 STATE_EXPORT_FILE = "enkryptify_export_file"
@@ -44,6 +45,22 @@ def command_line(command: str, message: str) -> str:
     Its escaping (``escape_data``: ``%`` first, then CR and LF), so a value is one line and arrives intact.
     """
     return f"::{command} ::{escape_data(message)}"
+
+
+def text_command(command: str, message: str) -> str:
+    """``command_line`` for a message that shows in the log (``group``): ``inert``, so no text in it can
+    form a command. Only ``add-mask`` data is written unchanged."""
+    return command_line(command, inert(message))
+
+
+def warning(message: str) -> None:
+    """A ``::warning::`` annotation; the message is ``inert`` (it may quote names or server text)."""
+    gau.warning(inert(message))
+
+
+def error(message: str, *, title: str) -> None:
+    """An ``::error::`` annotation; message and title are ``inert``."""
+    gau.error(inert(message), title=inert(title))
 
 
 def write_lines(lines: list[str]) -> None:
@@ -74,7 +91,7 @@ class Masker:
     def register(self, values: Iterable[str]) -> None:
         lines: list[str] = []
         for value in values:
-            if value.strip() and value not in self._seen:
+            if not is_blank(value) and value not in self._seen:  # the runner refuses blank ones
                 self._seen.add(value)
                 lines.append(command_line("add-mask", value))
         write_lines(lines)
@@ -105,6 +122,7 @@ def run_action(environ: Mapping[str, str] | None = None, *, transport: httpx.Bas
             plan,
             parse_file_specs(settings.files),
             place=lambda raw: export_file_path(raw, env, cwd, option="files"),
+            exported_as=host_path_mapper(env),
         )
         masker.register(part for text in decoded_texts(secret_files) for part in mask_parts(text))
         exports = build_exports(plan, settings, env, cwd, secret_files=secret_files)
@@ -164,7 +182,7 @@ def _log_plan(plan: ExportPlan, settings: Settings) -> None:
     """A log group: the first ``LOG_MAX_NAMES`` exported names, every rename and skip; one write."""
     where = plan.target.where
     verb = "would export" if settings.dry_run else "exporting"
-    lines = [command_line("group", f"Enkryptify: {verb} {len(plan.items)} secret(s) from {where}")]
+    lines = [text_command("group", f"Enkryptify: {verb} {len(plan.items)} secret(s) from {where}")]
     for item in plan.items[:LOG_MAX_NAMES]:
         lines.append(printable(item.name + (f"  (from {item.source})" if item.source != item.name else "")))
     if len(plan.items) > LOG_MAX_NAMES:
@@ -236,20 +254,20 @@ def _forget_file(path: Path, temp: Path, fd: int) -> None:
 
 def _emit_warnings(messages: list[str]) -> None:
     for message in messages:
-        gau.warning(message)
+        warning(message)
     messages.clear()
 
 
 def _fail(exc: EnkryptifyError, env: Mapping[str, str], settings: Settings | None) -> int:
     text = exc.message + (f"\nHint: {exc.hint}" if exc.hint else "")
-    gau.error(text, title=exc.title)
+    error(text, title=exc.title)
     if settings is None or settings.summary:
         _append_summary(env, render_error_summary(exc), quiet=True)
     return int(exc.exit_code)
 
 
 def _internal_error(exc: BaseException) -> int:
-    gau.error(f"Internal error ({type(exc).__name__}); please report it.", title="Enkryptify internal error")
+    error(f"Internal error ({type(exc).__name__}); please report it.", title="Enkryptify internal error")
     return int(EXIT_INTERNAL)
 
 
@@ -262,4 +280,4 @@ def _append_summary(env: Mapping[str, str], markdown: str, *, quiet: bool = Fals
             handle.write((markdown + "\n").encode("utf-8"))
     except OSError as exc:
         if not quiet:
-            gau.warning(f"Cannot write the step summary: {exc.strerror}.")
+            warning(f"Cannot write the step summary: {exc.strerror}.")

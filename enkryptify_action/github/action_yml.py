@@ -13,6 +13,7 @@ import json
 import sys
 
 from ..options import GITHUB, WORKFLOW_ONLY_NOTE, Option, for_platform
+from . import host_paths
 from .composite import COMPOSITE, RUNTIME_VAR
 
 # Export toggles exist only as action inputs, so action.yml carries their real defaults. Every other
@@ -86,6 +87,12 @@ def _inputs_and_outputs(header: str, *, output_values: bool) -> list[str]:
             "    required: false",
             f"    default: {_quote(input_default(option))}",
         ]
+    lines += [  # not an option: the runner fills it in (github/host_paths.py)
+        f"  {host_paths.INPUT}:",
+        f"    description: {_quote(host_paths.DESCRIPTION)}",
+        "    required: false",
+        f"    default: {_quote(host_paths.DEFAULT)}",
+    ]
     lines.append("outputs:")
     for name, description in OUTPUTS.items():
         lines += [f"  {name}:", f"    description: {_quote(description)}"]

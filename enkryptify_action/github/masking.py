@@ -1,39 +1,56 @@
 """What to register with ``::add-mask::``: a pure function of the plan, so tests can check it exactly.
 
-The runner masks each registered value, its trimmed lines and some encodings of it, but not fields
-inside a structured value (github-runner.md §2, "Substrings are not masked"). So besides the whole
-value we register each line and, for JSON, every string and number leaf: a later ``echo "$JSON"``
-or a pretty-printed copy then shows no field in clear. Lines and leaves shorter than
-``MIN_PART_LENGTH`` are left to the whole-value mask: masking ``{`` or ``true`` garbles every log
-line (runner#326, Doppler#16).
+What the runner does with one ``::add-mask::VALUE`` (actions/runner 258d6c8,
+src/Runner.Worker/ActionCommandManager.cs AddMaskCommandExtension): a value that is empty or only
+.NET whitespace is refused with a warning; otherwise it registers the whole value *and every line of it*
+(split on CR and LF, each trimmed, empty ones dropped, no minimum length), each also in the encodings
+of HostContext.cs (base64, JSON, URI, XML, ...). So the lines of a value are masked whatever we do: a
+pretty-printed JSON value makes the runner mask its ``{`` and ``}`` lines everywhere in the job, and
+nothing we leave out can prevent that.
+
+What the runner does *not* find by itself is a field inside a structured value: an ``echo`` of one
+JSON field, or a ``jq -r .password``, shows it in clear. So besides the whole value we register every
+string and number leaf of a JSON value (numbers as written and as ``parse-json`` prints them), and the
+text of a value that is a JSON string literal; the runner then splits each leaf into lines itself.
+Leaves shorter than ``MIN_PART_LENGTH`` (``true``, ``1``) are not registered: masking them would garble
+every log line of the job (runner#326, Doppler#16), and a field that short is not a secret on its own.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 
 from ..plan import ExportPlan
 
 MIN_PART_LENGTH = 4
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MAX_JSON_DEPTH = 64
+# .NET Char.IsWhiteSpace, which string.IsNullOrWhiteSpace and string.Trim use. Python's str.isspace()
+# and str.strip() also count U+001C..U+001F: a value made of those is not blank to the runner.
+NET_WHITESPACE = frozenset(
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+_NET_WHITESPACE_TEXT = "".join(sorted(NET_WHITESPACE))
+
+
+def is_blank(value: str) -> bool:
+    """``string.IsNullOrWhiteSpace``: the runner refuses to mask such a value (and there is nothing to hide)."""
+    return all(ch in NET_WHITESPACE for ch in value)
+
+
+def net_trim(text: str) -> str:
+    """``string.Trim()``: .NET whitespace removed from both ends."""
+    return text.strip(_NET_WHITESPACE_TEXT)
 
 
 def mask_parts(value: str) -> list[str]:
-    """The strings to register for one value, whole value first; ``[]`` for a blank value.
-
-    Blank (empty or whitespace-only) values are skipped: the runner only warns about them.
-    """
-    if not value.strip():
+    """The strings to register for one value, whole value first; ``[]`` for a blank value (``is_blank``)."""
+    if is_blank(value):
         return []
     parts = [value]
-    parts.extend(_lines(value))
-    for leaf in _json_leaves(value):
-        parts.append(leaf)
-        parts.extend(_lines(leaf))
-    return _unique(part for part in parts if part == value or len(part) >= MIN_PART_LENGTH)
+    parts.extend(leaf for leaf in _json_leaves(value) if len(net_trim(leaf)) >= MIN_PART_LENGTH)
+    return _unique(parts)
 
 
 def plan_masks(plan: ExportPlan) -> list[str]:
@@ -41,16 +58,11 @@ def plan_masks(plan: ExportPlan) -> list[str]:
     return _unique(part for item in plan.items for part in mask_parts(item.value))
 
 
-def _lines(value: str) -> list[str]:
-    """Trimmed non-empty lines, split on CR, LF and CRLF like the runner's masker."""
-    lines = [line.strip() for line in _LINE_BREAK.split(value)]
-    return [line for line in lines if line] if len(lines) > 1 else []
-
-
 def _json_leaves(value: str) -> list[str]:
-    """String and number leaves of a JSON object or array, numbers both as written and normalized."""
-    text = value.strip()
-    if not text.startswith(("{", "[")):
+    """String and number leaves of a JSON object or array, numbers both as written and normalized; the
+    string of a value that is one JSON string (``"0000"``: ``jq -r .`` prints ``0000``)."""
+    text = net_trim(value)
+    if not text.startswith(("{", "[", '"')):
         return []
     try:
         # Keep numbers as written ("1.50"), the form an `echo` of the raw value would show.

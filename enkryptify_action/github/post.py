@@ -16,11 +16,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-import github_action_utils as gau
-
 from ..errors import EXIT_OK, EnkryptifyError
 from ..files import file_mark, is_regular_file
-from .action import STATE_EXPORT_FILE, STATE_FILES, say
+from .action import STATE_EXPORT_FILE, STATE_FILES, say, warning
 from .exports import export_file_path
 
 
@@ -37,7 +35,7 @@ def run_post(environ: Mapping[str, str] | None = None) -> int:
             if not isinstance(records, list):
                 raise TypeError(records)
         except (ValueError, TypeError):
-            gau.warning(
+            warning(
                 "Not removing the secret files: their recorded locations are unusable. "
                 "Those written still hold secrets: delete them in a later step."
             )
@@ -57,7 +55,7 @@ def _remove_record(raw: str, env: Mapping[str, str], *, what: str) -> None:
         if mark is not None and not isinstance(mark, str):
             raise TypeError(mark)
     except (ValueError, KeyError, TypeError):
-        gau.warning(
+        warning(
             f"Not removing the {what}: its recorded location is unusable. "
             "If it was written, it still holds secrets: delete it in a later step."
         )
@@ -73,19 +71,19 @@ def _remove(recorded: Path, identity: tuple[int, int], mark: str | None, env: Ma
     except FileNotFoundError:
         return  # already gone (or, for the temporary file, renamed into place)
     except (OSError, EnkryptifyError):
-        gau.warning(
+        warning(
             f"Not removing {recorded}: its recorded location is unusable. "
             "If it is the export file, it still holds secrets: delete it in a later step."
         )
         return
     ours = is_regular_file(info) and (info.st_dev, info.st_ino) == identity
     if path != recorded or not ours or (mark is not None and file_mark(path) != mark):
-        gau.warning(f"Not removing {path}: it is not the file this action wrote (it was replaced after).")
+        warning(f"Not removing {path}: it is not the file this action wrote (it was replaced after).")
         return
     try:
         path.unlink()
     except OSError as exc:
-        gau.warning(
+        warning(
             f"Could not remove {path}: {exc.strerror}. It still holds the secrets this action wrote: "
             "delete it in a later step (rm -f)."
         )

@@ -25,6 +25,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from tests.github.runner_emulation import CONTAINER_MOUNTS, translate_environment
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTAINERS_CONF = REPO_ROOT / ".cache" / "podman" / "containers.conf"
 BASE_IMAGE = "localhost/enkryptify-base:bookworm"
@@ -133,48 +135,60 @@ def inspect_image(image: str) -> dict[str, object]:
 
 @dataclasses.dataclass(frozen=True)
 class RunnerDirs:
-    """Host directories mounted the way the GitHub runner mounts them into a container action."""
+    """Host directories laid out and mounted the way the GitHub runner mounts them into a container action
+    (ContainerActionHandler.cs, actions/runner 258d6c8): the job's temp folder holds the file-command, home
+    and workflow folders; the workspace is elsewhere."""
 
     root: Path
 
     @property
+    def runner_temp(self) -> Path:
+        return self.root / "_temp"
+
+    @property
     def file_commands(self) -> Path:
-        return self.root / "_runner_file_commands"
+        return self.runner_temp / "_runner_file_commands"
 
     @property
     def workspace(self) -> Path:
-        return self.root / "workspace"
+        return self.root / "web-app" / "web-app"
 
     @property
     def home(self) -> Path:
-        return self.root / "_github_home"
+        return self.runner_temp / "_github_home"
 
     @property
     def workflow(self) -> Path:
-        return self.root / "_github_workflow"
-
-    @property
-    def runner_temp(self) -> Path:
-        return self.root / "runner_temp"
+        return self.runner_temp / "_github_workflow"
 
     def create(self) -> RunnerDirs:
         for path in (self.file_commands, self.workspace, self.home, self.workflow, self.runner_temp):
             path.mkdir(parents=True, exist_ok=True)
         return self
 
+    def _hosts(self) -> dict[str, Path]:
+        return {
+            "workspace": self.workspace,
+            "file_commands": self.file_commands,
+            "workflow": self.workflow,
+            "home": self.home,
+            "temp": self.runner_temp,
+        }
+
     def volumes(self) -> list[tuple[Path, str]]:
-        return [
-            (self.home, "/github/home"),
-            (self.workflow, "/github/workflow"),
-            (self.file_commands, "/github/file_commands"),
-            (self.workspace, "/github/workspace"),
-            (self.runner_temp, "/github/runner_temp"),
-        ]
+        hosts = self._hosts()
+        return [(hosts[key], target) for key, target in CONTAINER_MOUNTS]
 
-    def runner_env(self, event: Mapping[str, object] | None = None) -> dict[str, str]:
-        """The file-command files and the GITHUB_*/RUNNER_* variables the runner gives a container step.
+    def mappings(self) -> list[tuple[str, str]]:
+        """host → container prefixes, in the order TranslateToContainerPath tries them."""
+        return [(str(host), target) for host, target in self.volumes()]
 
-        Paths are the in-container ones; the host files are `self.file_commands / <basename>`.
+    def runner_env(
+        self, event: Mapping[str, object] | None = None, extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """The file-command files and the GITHUB_*/RUNNER_* variables the runner gives a container step, plus
+        ``extra`` (INPUT_* ...), written in host terms and translated like every container step's variables:
+        the container sees ``/github/...`` paths only. The host files are `self.file_commands / <basename>`.
         """
         guid = uuid.uuid4()
         files = {
@@ -187,20 +201,21 @@ class RunnerDirs:
         env = {}
         for name, basename in files.items():
             (self.file_commands / basename).touch()
-            env[name] = f"/github/file_commands/{basename}"
+            env[name] = str(self.file_commands / basename)
         (self.workflow / "event.json").write_text(json.dumps(dict(event or {})), encoding="utf-8")
         env.update(
             {
-                "HOME": "/github/home",
+                "HOME": str(self.home),
                 "CI": "true",
                 "GITHUB_ACTIONS": "true",
-                "GITHUB_WORKSPACE": "/github/workspace",
-                "GITHUB_EVENT_PATH": "/github/workflow/event.json",
-                "RUNNER_TEMP": "/github/runner_temp",
+                "GITHUB_WORKSPACE": str(self.workspace),
+                "GITHUB_EVENT_PATH": str(self.workflow / "event.json"),
+                "RUNNER_TEMP": str(self.runner_temp),
                 "RUNNER_OS": "Linux",
             }
         )
-        return env
+        env.update(extra or {})
+        return translate_environment(env, self.mappings())
 
     def host_file(self, container_path: str) -> Path:
         """The host path of a file under one of the mounted container directories."""

@@ -84,14 +84,12 @@ def serve() -> Iterator[Serve]:
 
 
 def step_env(dirs: podman.RunnerDirs, url: str, **inputs: str) -> dict[str, str]:
-    """The runner's variables for one container step (container paths), INPUT_*, and the token env."""
+    """The runner's variables for one container step, INPUT_* and the token env, given in host terms (as
+    ``${{ runner.temp }}`` expands) and translated to container paths like the runner does."""
     base = {"project": "web-app", "environment": "production", "api-url": url}
     base.update({name.replace("_", "-"): value for name, value in inputs.items()})
-    env = dirs.runner_env({"ref": "refs/heads/main"})
-    env.update({"GITHUB_REF_NAME": "main", "GITHUB_REPOSITORY": "acme/web-app"})
-    env.update(input_env(base))
-    env["ENKRYPTIFY_TOKEN"] = TOKEN
-    return env
+    extra = {"GITHUB_REF_NAME": "main", "GITHUB_REPOSITORY": "acme/web-app", "ENKRYPTIFY_TOKEN": TOKEN}
+    return dirs.runner_env({"ref": "refs/heads/main"}, extra | input_env(base))
 
 
 def run_step(image: str, dirs: podman.RunnerDirs, env: Mapping[str, str], *, post: bool = False) -> Step:
@@ -203,6 +201,29 @@ def test_export_file_is_exact_private_and_removed_by_the_post_entrypoint(
     assert post.run.files["GITHUB_ENV"] == "" and post.run.files["GITHUB_OUTPUT"] == ""
     assert_argv_clean(main, DOTENV_SAFE | credentials(fake))
     assert_argv_clean(post, DOTENV_SAFE | credentials(fake))
+
+
+def test_an_export_file_under_runner_temp_is_written_where_the_runner_sees_it(
+    image: str, runner_dirs: podman.RunnerDirs, serve: Serve
+) -> None:
+    """The examples' ``export-file: ${{ runner.temp }}/app.env``: the expression gives the runner's host path;
+    the runner translates it (INPUT_EXPORT-FILE=/github/runner_temp/app.env), the file lands on the host."""
+    fake, url = serve({"A_SECRET": "value-of-a"})
+    env = step_env(runner_dirs, url, export_file=f"{runner_dirs.runner_temp}/app.env", export_env="false")
+    assert env["INPUT_EXPORT-FILE"] == "/github/runner_temp/app.env" and env["RUNNER_TEMP"] == "/github/runner_temp"
+    step = run_step(image, runner_dirs, env)
+
+    assert step.run.exit_code == 0, step.run.annotations("error") or step.run.stderr[-2000:]
+    assert (runner_dirs.runner_temp / "app.env").read_text(encoding="utf-8") == "A_SECRET='value-of-a'\n"
+    assert json.loads(next(iter(step.run.state.values())))["path"] == "/github/runner_temp/app.env"
+    assert_action_run(
+        step.run,
+        secrets={"A_SECRET": "value-of-a"} | credentials(fake),
+        expected_env={},
+        expected_outputs=outputs_for({"A_SECRET": "value-of-a"}, per_secret=False),
+        credentials=credentials(fake),
+        require_write_markers=True,
+    )
 
 
 def test_the_token_is_never_on_a_command_line(image: str, runner_dirs: podman.RunnerDirs, serve: Serve) -> None:

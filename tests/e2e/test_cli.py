@@ -15,6 +15,7 @@ from tests.e2e.cli_helpers import assert_not_leaked, base_env, run_cli
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.faults import Fault
 from tests.fake_api.fixtures import DEMO_TOKEN
+from tests.github.runner_emulation import replay_log
 
 PROD = ["--workspace", "acme", "--project", "web-app", "--environment", "production"]
 PROD_VALUES = {
@@ -279,7 +280,8 @@ def test_dangerous_name_refused_exit_6(server) -> None:
 
 
 def test_names_cannot_inject_log_lines(server) -> None:
-    """A secret name holding a newline and a workflow command is printed on one line, control chars as '?'."""
+    """A secret name holding a newline and a workflow command is printed on one line, control chars as '?',
+    and ``::`` broken (``: :``): the runner would read no command in either syntax (runner_emulation)."""
     fake, env = server
     prj = fake.find_project(fake.find_workspace("acme"), "web-app")  # type: ignore[arg-type,unused-ignore]
     assert prj is not None
@@ -288,6 +290,8 @@ def test_names_cannot_inject_log_lines(server) -> None:
     assert result.returncode == 0, result.stderr
     lines = (result.stdout + result.stderr).splitlines()
     assert not any(line.lstrip().startswith("::") for line in lines)
-    assert "EVIL?::warning::injected" in result.stdout
-    missing = run_cli(["check", *PROD, "--secrets", "EVIL\n::error::x"], env=env)
+    assert "EVIL?: :warning: :injected" in result.stdout
+    assert replay_log(result.stdout, stderr=result.stderr).commands == []
+    missing = run_cli(["check", *PROD, "--secrets", "EVIL\n::error::x ##[set-output name=o]v"], env=env)
     assert not any(line.lstrip().startswith("::") for line in (missing.stdout + missing.stderr).splitlines())
+    assert replay_log(missing.stdout, stderr=missing.stderr).commands == []

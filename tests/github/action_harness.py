@@ -1,8 +1,18 @@
-"""Run the action the way the GitHub runner does, and check a run against the runner's rules.
+"""Run the action the way the GitHub runner runs a container action, and check a run against its rules.
 
-Reusable by the container test: build the environment with ``RunnerDirs.environ`` (passing the
-container paths), run the program however you like, collect a ``RunCapture`` with
-``RunnerDirs.capture``, then call ``assert_action_run``.
+``RunnerDirs`` lays out what the runner and the container each see: the runner's host folders
+(``_work/web-app/web-app``, ``_work/_temp``, ``_temp/_runner_file_commands`` ...) and the container's
+mounts (``github/workspace``, ``github/runner_temp``, ``github/file_commands``, ``github/home``,
+``github/workflow`` under ``container/``). The host folders are links to the mounted ones, so a file the
+program writes is where the runner reads it. ``RunnerDirs.environ`` builds the step's variables from
+*host* paths (what ``${{ runner.temp }}`` expands to) and translates every value, INPUT_* included,
+like ``ContainerInfo.TranslateToContainerPath`` (runner_emulation.translate_environment): the program
+only ever sees container paths, as in the real container. The podman test (tests/container) uses the
+same translation with the real ``/github/...`` mounts.
+
+Then run the program however you like, collect a ``RunCapture``, and call ``assert_action_run``: it
+replays stdout and stderr through the runner emulation and checks masks, exports, and that nothing but
+our own workflow commands was processed.
 """
 
 from __future__ import annotations
@@ -19,12 +29,18 @@ from pathlib import Path
 import yaml
 
 from tests.github.runner_emulation import (
+    CONTAINER_MOUNTS,
+    ReplayedLog,
     RunnerEnv,
     RunnerOutputs,
+    decode_file,
+    net_is_null_or_whitespace,
+    net_trim,
     parse_command,
     parse_file_command,
     replay_log,
     split_log_lines,
+    translate_environment,
 )
 from tests.hardening import leakscan
 
@@ -46,9 +62,15 @@ def action_input_defaults() -> dict[str, str]:
     return {name: str(spec.get("default", "")) for name, spec in manifest["inputs"].items()}
 
 
-def input_env(inputs: Mapping[str, str]) -> dict[str, str]:
-    """INPUT_* as the runner sets them: action.yml defaults filled in, hyphens kept, upper case."""
+def input_env(inputs: Mapping[str, str], contexts: Mapping[str, str] | None = None) -> dict[str, str]:
+    """INPUT_* as the runner sets them: action.yml defaults filled in (their ``${{ github.workspace }}`` and
+    ``${{ runner.temp }}`` evaluated from ``contexts``, as the runner evaluates them on the host), hyphens
+    kept, upper case."""
     values = action_input_defaults()
+    for name, value in values.items():
+        for key, text in (contexts or {}).items():
+            value = value.replace("${{ " + key + " }}", text)
+        values[name] = value
     values.update(inputs)
     return {"INPUT_" + name.replace(" ", "_").upper(): value for name, value in values.items()}
 
@@ -64,58 +86,85 @@ def capture_files(*, stdout: str, stderr: str, exit_code: int, files: Mapping[st
 
 @dataclass
 class RunnerDirs:
-    """The runner's layout for one step: workspace, temp, HOME, and fresh file-command files."""
+    """One step's folders: ``workspace``, ``temp``, ``home`` and ``files`` are the runner's (host) paths;
+    ``container_paths`` maps each mounted host folder to the folder the program sees."""
 
     root: Path
     workspace: Path = field(init=False)
     temp: Path = field(init=False)
     home: Path = field(init=False)
     files: dict[str, Path] = field(init=False)
+    container_paths: dict[str, Path] = field(init=False)
+    mappings: list[tuple[str, str]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.workspace = self.root / "workspace"
-        self.temp = self.root / "temp"
-        self.home = self.temp / "_github_home"
-        commands = self.temp / "_runner_file_commands"
-        for folder in (self.workspace, self.home, commands, self.temp / "_github_workflow"):
+        inside = self.root / "container" / "github"
+        mounted = {
+            "workspace": inside / "workspace",
+            "temp": inside / "runner_temp",
+            "file_commands": inside / "file_commands",
+            "home": inside / "home",
+            "workflow": inside / "workflow",
+        }
+        for folder in mounted.values():
             folder.mkdir(parents=True, exist_ok=True)
+        work = self.root / "runner" / "_work"
+        (work / "web-app").mkdir(parents=True, exist_ok=True)
+        self.workspace = work / "web-app" / "web-app"
+        self.temp = work / "_temp"
+        self.workspace.symlink_to(mounted["workspace"], target_is_directory=True)
+        self.temp.symlink_to(mounted["temp"], target_is_directory=True)
+        # Inside the runner's temp folder, as on the host: the file-command, home and workflow folders.
+        host = {"workspace": self.workspace, "temp": self.temp}
+        in_temp = {"file_commands": "_runner_file_commands", "home": "_github_home", "workflow": "_github_workflow"}
+        for key, name in in_temp.items():
+            (mounted["temp"] / name).symlink_to(mounted[key], target_is_directory=True)
+            host[key] = self.temp / name
+        self.home = host["home"]
+        self.container_paths = {str(host[key]): mounted[key] for key in mounted}
+        self.mappings = [(str(host[key]), str(mounted[key])) for key, _ in CONTAINER_MOUNTS]
         step = uuid.uuid4()
-        self.files = {var: commands / f"{prefix}_{step}" for var, prefix in FILE_COMMANDS.items()}
+        self.files = {var: host["file_commands"] / f"{prefix}_{step}" for var, prefix in FILE_COMMANDS.items()}
         for path in self.files.values():
             path.write_bytes(b"")  # InitializeFiles creates them empty
+
+    @property
+    def cwd(self) -> Path:
+        """The container's working directory (``/github/workspace``)."""
+        return self.container_paths[str(self.workspace)]
 
     def environ(
         self,
         inputs: Mapping[str, str],
         *,
         extra: Mapping[str, str] | None = None,
-        translate: Mapping[Path, str] | None = None,
         state: Mapping[str, str] | None = None,
     ) -> dict[str, str]:
-        """The step environment: INPUT_* (hyphens kept, action.yml defaults filled in), GITHUB_*, RUNNER_*.
+        """The step environment as the container sees it: INPUT_* (hyphens kept, action.yml defaults filled
+        in), GITHUB_*, RUNNER_*, STATE_*, ``extra``; every value given in host terms and translated."""
+        return translate_environment(self.host_environ(inputs, extra=extra, state=state), self.mappings)
 
-        ``translate`` maps host folders to the paths the program sees (the container's /github/...).
-        """
-        mapping = dict(translate or {})
-
-        def seen(path: Path) -> str:
-            for host, inside in mapping.items():
-                if path == host or path.is_relative_to(host):
-                    return inside + "/" + path.relative_to(host).as_posix() if path != host else inside
-            return str(path)
-
+    def host_environ(
+        self,
+        inputs: Mapping[str, str],
+        *,
+        extra: Mapping[str, str] | None = None,
+        state: Mapping[str, str] | None = None,
+    ) -> dict[str, str]:
+        """The same environment in host terms: what a step that runs on the runner itself (``run:``, a
+        composite action) sees."""
         env = {
             "GITHUB_ACTIONS": "true",
             "CI": "true",
-            "HOME": seen(self.home),
-            "RUNNER_TEMP": seen(self.temp),
-            "GITHUB_WORKSPACE": seen(self.workspace),
+            "HOME": str(self.home),
+            "RUNNER_TEMP": str(self.temp),
+            "GITHUB_WORKSPACE": str(self.workspace),
             "GITHUB_REF_NAME": "main",
             "GITHUB_REPOSITORY": "acme/web-app",
             "RUNNER_OS": "Linux",
         }
-        env.update({var: seen(path) for var, path in self.files.items()})
-        env.update(input_env(inputs))
+        env.update({var: str(path) for var, path in self.files.items()})
+        env.update(input_env(inputs, {"github.workspace": str(self.workspace), "runner.temp": str(self.temp)}))
         env.update({f"STATE_{key}": value for key, value in (state or {}).items()})
         env.update(extra or {})
         return env
@@ -150,13 +199,17 @@ class RunCapture:
     def state(self) -> dict[str, str]:
         return dict(parse_file_command(self.files["GITHUB_STATE"]))
 
+    def replay(self, *, step_debug: bool = False) -> ReplayedLog:
+        """stdout (without the test's write markers), then stderr, through the runner emulation."""
+        return replay_log(self._clean_stdout(), stderr=self.stderr, step_debug=step_debug)
+
     @property
     def log(self) -> str:
-        """stdout without the test's write markers, masked as the runner would show it."""
-        return replay_log(self._clean_stdout()).text
+        """The log as the runner would show it: masked, commands processed."""
+        return self.replay().text
 
     def annotations(self, kind: str) -> list[str]:
-        return [c.data for c in replay_log(self._clean_stdout()).commands if c.name == kind]
+        return [c.data for c in self.replay().commands if c.key == kind]
 
     def _clean_stdout(self) -> str:
         return "\n".join(line for line in split_log_lines(self.stdout) if not line.startswith(WRITE_MARKER))
@@ -173,8 +226,8 @@ def run_entrypoint(env: Mapping[str, str], *, cwd: Path, module: str | None = No
     result = subprocess.run(argv, env=child, cwd=cwd, capture_output=True, timeout=timeout, check=False)
     dirs_files = {var: Path(env[var]) for var in FILE_COMMANDS if var in env}
     run = RunCapture(
-        stdout=result.stdout.decode("utf-8"),
-        stderr=result.stderr.decode("utf-8"),
+        stdout=result.stdout.decode("utf-8", errors="replace"),  # the runner decodes UTF-8 the same way
+        stderr=result.stderr.decode("utf-8", errors="replace"),
         exit_code=result.returncode,
         files={var: _read(path) for var, path in dirs_files.items()},
     )
@@ -204,7 +257,10 @@ def assert_action_run(
     mask_at = [i for i, line in enumerate(raw_lines) if _is_add_mask(line)]
     write_at = [i for i, line in enumerate(raw_lines) if line.startswith(WRITE_MARKER)]
     clean = [line for line in raw_lines if not line.startswith(WRITE_MARKER)]
-    replay = replay_log("\n".join(clean))
+    replay = replay_log("\n".join(clean), stderr=run.stderr)
+
+    # 0. The runner processed our own workflow commands only: none from a name or message we printed.
+    assert_only_our_commands(replay, stderr=run.stderr)
 
     # 1. The log opens with masks only; the first is the token's.
     first_other = next((i for i, line in enumerate(clean) if not _is_add_mask(line)), len(clean))
@@ -229,7 +285,7 @@ def assert_action_run(
     summary = run.files.get("GITHUB_STEP_SUMMARY", "")
     state = "\n".join(f"{key}={value}" for key, value in parse_file_command(run.files.get("GITHUB_STATE", "")))
     for label, value in secrets.items():
-        on_stderr = bool(value.strip()) and value in run.stderr
+        on_stderr = not net_is_null_or_whitespace(value) and value in run.stderr
         assert not on_stderr, f"{label} appeared on stderr"
         for part in _must_hide(value):
             in_log, in_summary, in_state = part in log, part in summary, part in state
@@ -261,22 +317,44 @@ def assert_action_run(
     # 5. Every exported value is registered (so later steps' logs hide it too).
     exported = list((expected_env or {}).items()) + list((expected_outputs or {}).items())
     for name, value in exported:
-        if value.strip() and name not in ("names", "count") and name not in file_paths:
+        if not net_is_null_or_whitespace(value) and name not in ("names", "count") and name not in file_paths:
             masked = replay.masker.is_masked(value)
             assert masked, f"the value of {name} was exported without a mask"
 
 
+# The workflow commands the action itself writes (V2 syntax, stdout only).
+OUR_COMMANDS = frozenset({"add-mask", "group", "endgroup", "error", "warning", "debug"})
+
+
+def assert_only_our_commands(replay: ReplayedLog, *, stderr: str = "") -> None:
+    """No command under either syntax came from text we did not write: every processed command is one
+    of ours in the ``::`` syntax, nothing set an output or state or stopped processing, groups are
+    balanced, no plain line shows a ``##[`` display marker, and stderr holds no command at all."""
+    foreign = sorted({c.name for c in replay.commands if c.legacy or c.key not in OUR_COMMANDS or c.name != c.key})
+    assert not foreign, f"the runner would process foreign workflow commands: {foreign}"
+    assert replay.stopped_by is None, "command processing was stopped (::stop-commands::/##[stop-commands])"
+    assert not replay.outputs.as_dict(), f"a logged line set step outputs {sorted(replay.outputs.as_dict())}"
+    assert not replay.state, f"a logged line saved state {sorted(replay.state)}"
+    assert not replay.errors, f"the runner would fail the step: {replay.errors}"
+    keys = [c.key for c in replay.commands]
+    assert keys.count("group") == keys.count("endgroup"), "unbalanced ::group::/::endgroup::"
+    markers = [line for line in replay.plain if "##[" in line]
+    assert not markers, f"{len(markers)} plain log line(s) carry a ##[ marker"
+    on_stderr = replay_log("", stderr=stderr).commands
+    assert not on_stderr, f"stderr carries workflow commands: {sorted({c.name for c in on_stderr})}"
+
+
 def _read(path: Path) -> str:
-    """Bytes decoded as UTF-8, with no newline translation (a CR in a value is data)."""
-    return path.read_bytes().decode("utf-8")
+    """The file as ``File.ReadAllText`` reads it (BOMs, invalid UTF-8 as U+FFFD), no newline translation."""
+    return decode_file(path.read_bytes())
 
 
 def _is_add_mask(line: str) -> bool:
     command = parse_command(line)
-    return command is not None and command.name == "add-mask"
+    return command is not None and command.key == "add-mask" and not command.legacy
 
 
 def _must_hide(value: str) -> list[str]:
-    parts = [value] if len(value.strip()) >= 4 else []
-    parts += [line.strip() for line in value.replace("\r", "\n").split("\n") if len(line.strip()) >= 4]
+    parts = [value] if len(net_trim(value)) >= 4 else []
+    parts += [net_trim(line) for line in value.replace("\r", "\n").split("\n") if len(net_trim(line)) >= 4]
     return parts

@@ -105,7 +105,7 @@ def run_composite(
     assert not unknown, f"undeclared inputs {sorted(unknown)}"
     input_values = {name: str(spec.get("default", "")) for name, spec in declared.items()}
     input_values.update(inputs)
-    base_env = {key: value for key, value in dirs.environ({}).items() if not key.startswith("INPUT_")}
+    base_env = {key: value for key, value in dirs.host_environ({}).items() if not key.startswith("INPUT_")}
     base_env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
     base_env.update(job_env or {})
     steps_context: dict[str, dict[str, dict[str, str]]] = {}

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from enkryptify_action.formats import dotenv_problem, dotenv_value
-from enkryptify_action.github import action_yml
+from enkryptify_action.github import action_yml, host_paths
 from enkryptify_action.github.composite import COMPOSITE, RUNTIME_VAR
 from enkryptify_action.options import GITHUB, for_platform
 from tests.fake_api.app import FakeEnkryptify
@@ -58,7 +58,7 @@ def test_inputs_and_outputs_are_exactly_the_container_actions() -> None:
     main = yaml.safe_load(action_yml.render())
     composite = yaml.safe_load(action_yml.render_composite())
     assert composite["inputs"] == main["inputs"]
-    assert list(composite["inputs"]) == [o.name for o in for_platform(GITHUB)]
+    assert list(composite["inputs"]) == [o.name for o in for_platform(GITHUB)] + [host_paths.INPUT]
     assert {name: spec["description"] for name, spec in composite["outputs"].items()} == {
         name: spec["description"] for name, spec in main["outputs"].items()
     }

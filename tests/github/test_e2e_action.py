@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,10 +45,33 @@ ADVERSARIAL = {
     "api-key.v2": "hyphen-dot-value",
     "lower_case": "lower-case-value",
 }
+# Names from the API that hold workflow commands under both syntaxes, in several cases (issue 13): printed
+# as they are, the runner would set outputs and state, add masks, stop command processing, show errors.
+COMMAND_NAMES = {
+    "a ##[set-output name=x]pwned": "cmd-value-one",
+    "b ##[SAVE-STATE name=s]state": "cmd-value-two",
+    "c ##[Add-Mask]e": "cmd-value-three",
+    "d ##[stop-commands]tok12345": "cmd-value-four",
+    "::Set-Output name=y::z": "cmd-value-five",
+    "  ::ADD-MASK::e": "cmd-value-six",
+    "##[error]fake error": "cmd-value-seven",
+    "\u3000::warning::fake": "cmd-value-eight",
+}
+ADVERSARIAL |= COMMAND_NAMES
+
+
+def _sanitized(name: str) -> str:
+    """invalid-names: sanitize, as the README documents it (non [A-Za-z0-9_] → ``_``, ``_`` before a digit)."""
+    clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return "_" + clean if clean[:1].isdigit() else clean
+
+
 # The ones a dotenv file carries exactly (the others are refused with export-file: see formats.dotenv_problem).
 DOTENV_SAFE = {name: value for name, value in ADVERSARIAL.items() if dotenv_problem(value) is None}
 # The names the core exports them under (invalid-names: sanitize).
-EXPORTED = {("api_key_v2" if name == "api-key.v2" else name): value for name, value in ADVERSARIAL.items()}
+EXPORTED = {
+    (name if re.fullmatch(r"[A-Za-z_]\w*", name, re.ASCII) else _sanitized(name)): v for name, v in ADVERSARIAL.items()
+}
 DANGEROUS = {"NODE_OPTIONS": "--require /tmp/evil.js", "PATH": "/tmp/evil:/usr/bin", "GITHUB_TOKEN": "ghs_fake1234"}
 
 
@@ -318,3 +342,25 @@ def test_stdout_is_written_as_the_runner_reads_it(serve, dirs: RunnerDirs) -> No
     masks = [c.data for c in map(parse_command, split_log_lines(run.stdout)) if c and c.name == "add-mask"]
     assert "one\r\ntwo\nthree" in masks
     assert os.linesep == "\n"
+
+
+def test_export_file_under_runner_temp_as_the_examples_write_it(serve, dirs: RunnerDirs) -> None:
+    """``export-file: ${{ runner.temp }}/app.env`` expands to the runner's host path; the runner translates it
+    (ContainerInfo.TranslateToContainerPath) and the program only sees the container's path."""
+    fake, url = serve({"A_SECRET": "value-of-a"})
+    env = step_env(dirs, url, export_file=f"{dirs.temp}/app.env", export_env="false")
+    inside = dirs.container_paths[str(dirs.temp)]
+    assert env["INPUT_EXPORT-FILE"] == f"{inside}/app.env" and env["RUNNER_TEMP"] == str(inside)
+    run = run_entrypoint(env, cwd=dirs.workspace)
+
+    assert run.exit_code == 0, run.annotations("error")
+    assert (dirs.temp / "app.env").read_text(encoding="utf-8") == "A_SECRET='value-of-a'\n"
+    assert json.loads(next(iter(run.state.values())))["path"] == f"{inside}/app.env"
+    assert str(dirs.root / "runner") not in run.stdout + run.stderr, "a host path reached the program"
+    assert_action_run(
+        run,
+        secrets={"A_SECRET": "value-of-a"} | credentials(fake),
+        expected_env={},
+        expected_outputs=outputs_for({"A_SECRET": "value-of-a"}, per_secret=False),
+        credentials=credentials(fake),
+    )

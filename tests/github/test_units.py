@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from enkryptify_action.config import resolve_settings
 from enkryptify_action.errors import UsageError, ValidationError
-from enkryptify_action.github import action_yml
+from enkryptify_action.github import action_yml, host_paths
 from enkryptify_action.github.exports import export_file_path, file_command_block, output_pairs
 from enkryptify_action.github.inputs import raw_token_candidates, read_inputs
-from enkryptify_action.github.masking import mask_parts, plan_masks
+from enkryptify_action.github.masking import is_blank, mask_parts, net_trim, plan_masks
 from enkryptify_action.github.summary import md, render_error_summary, render_summary
 from enkryptify_action.options import GITHUB, for_platform
 from enkryptify_action.plan import ExportItem, ExportPlan, Note, Target
@@ -59,15 +59,22 @@ def test_token_candidates_are_trimmed_and_skip_blanks() -> None:
 # --- masking ----------------------------------------------------------------------------------
 
 
-def test_mask_parts_whole_value_then_lines_of_four_or_more() -> None:
-    assert mask_parts("first line\r\nab\n  third  \n") == ["first line\r\nab\n  third  \n", "first line", "third"]
-    assert mask_parts("") == [] and mask_parts(" \n ") == []
+def test_mask_parts_whole_value_only_the_runner_splits_lines_itself() -> None:
+    assert mask_parts("first line\r\nab\n  third  \n") == ["first line\r\nab\n  third  \n"]
+    assert mask_parts("") == [] and mask_parts(" \n ") == [] and mask_parts("\u3000\x85\u2029") == []
     assert mask_parts("x") == ["x"]
+
+
+@pytest.mark.parametrize("value", ["\x1c", "\x1d\x1e\x1f", " \x1f "])
+def test_values_of_separator_controls_are_not_blank_to_the_runner(value: str) -> None:
+    """Python's strip() drops U+001C..U+001F, .NET's IsNullOrWhiteSpace does not: they must be masked."""
+    assert not is_blank(value) and mask_parts(value) == [value]
+    assert net_trim(" \x1cx\x1f\u2028") == "\x1cx\x1f"
 
 
 def test_mask_parts_json_leaves_as_written_and_normalized() -> None:
     parts = mask_parts('{"user": "admin", "n": 1.50, "deep": [{"k": "multi\\nline-two"}], "ok": true, "s": "ab"}')
-    assert {"admin", "1.50", "multi\nline-two", "line-two", "multi"} <= set(parts)
+    assert {"admin", "1.50", "multi\nline-two"} <= set(parts)
     assert "1.5" not in parts  # shorter than 4
     assert "true" not in parts and "ab" not in parts
 
@@ -145,7 +152,7 @@ def test_committed_action_yml_is_the_generated_one() -> None:
 
 def test_action_yml_inputs_match_the_options_table() -> None:
     manifest = yaml.safe_load(action_yml.render())
-    assert list(manifest["inputs"]) == [o.name for o in for_platform(GITHUB)]
+    assert list(manifest["inputs"]) == [o.name for o in for_platform(GITHUB)] + [host_paths.INPUT]
     defaults = {name: spec["default"] for name, spec in manifest["inputs"].items()}
     assert defaults["export-env"] == "true" and defaults["export-outputs"] == "false"
     assert defaults["summary"] == "true" and defaults["export-file"] == ""
@@ -195,3 +202,52 @@ def test_examples_are_valid_workflows_using_only_declared_inputs() -> None:
                         ), path.name
                     else:
                         assert step["env"]["ENKRYPTIFY_TOKEN"] == "${{ secrets.ENKRYPTIFY_TOKEN }}", path.name
+
+
+def test_mask_parts_of_a_json_string_literal_include_its_text() -> None:
+    """Long-profile fuzz (issue 13 work): ``"0000"`` is printed as ``0000`` by ``jq -r .``; the runner's own
+    TrimDoubleQuotes only covers values longer than 8 characters."""
+    assert mask_parts('"0000"') == ['"0000"', "0000"]
+    assert mask_parts('"abc"') == ['"abc"']  # shorter than MIN_PART_LENGTH
+    assert mask_parts('"not json') == ['"not json']
+
+
+# --- host paths (github/host_paths.py) ----------------------------------------------------------
+
+HOST_PATH_VECTORS = [
+    # (INPUT_RUNNER-PATHS, GITHUB_WORKSPACE, RUNNER_TEMP, path the program wrote, path later steps see)
+    (
+        "workspace=/home/runner/work/app/app\ntemp=/home/runner/work/_temp",
+        "/github/workspace",
+        "/github/runner_temp",
+        "/github/runner_temp/tls/key.pem",
+        "/home/runner/work/_temp/tls/key.pem",
+    ),
+    (
+        "workspace=/home/runner/work/app/app\ntemp=/home/runner/work/_temp",
+        "/github/workspace",
+        "/github/runner_temp",
+        "/github/workspace/certs/a.pem",
+        "/home/runner/work/app/app/certs/a.pem",
+    ),
+    # Outside a container (composite action, CLI): the same on both sides.
+    (
+        "",
+        "/home/runner/work/app/app",
+        "/home/runner/work/_temp",
+        "/home/runner/work/_temp/k",
+        "/home/runner/work/_temp/k",
+    ),
+    # Unevaluated defaults or relative values are ignored.
+    ("workspace=${{ github.workspace }}", "/github/workspace", "", "/github/workspace/a", "/github/workspace/a"),
+    ("workspace=relative/path", "/github/workspace", "", "/github/workspace/a", "/github/workspace/a"),
+    # A path outside both roots is left alone.
+    ("temp=/home/runner/work/_temp", "/github/workspace", "/github/runner_temp", "/other/x", "/other/x"),
+]
+
+
+@pytest.mark.parametrize(("given", "workspace", "temp", "written", "seen"), HOST_PATH_VECTORS)
+def test_host_path_mapper(given: str, workspace: str, temp: str, written: str, seen: str) -> None:
+    env = {"INPUT_RUNNER-PATHS": given, "GITHUB_WORKSPACE": workspace, "RUNNER_TEMP": temp}
+    env = {k: v for k, v in env.items() if v}
+    assert host_paths.host_path_mapper(env)(Path(written)) == seen

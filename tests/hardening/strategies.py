@@ -55,7 +55,21 @@ short_values = st.one_of(joined, st.text(max_size=20), json_object)
 """Values without the very long lines (for tests that put many of them through one file)."""
 
 valid_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True)
-names = st.one_of(valid_names, valid_names, st.text(min_size=1, max_size=12), joined.filter(bool))
+
+# Workflow commands as the runner reads them (actions/runner 258d6c8 ActionCommand.cs): legacy ``##[name]``
+# anywhere in a line, ``::name::`` at the start of a left-trimmed line; names in any letter case.
+COMMANDS = ("set-output name=x", "save-state name=s", "add-mask", "stop-commands", "error", "warning", "group",
+            "endgroup", "debug", "echo", "notice")  # fmt: skip
+_CASES = (str.lower, str.upper, str.title, str.swapcase)
+_command = st.tuples(
+    st.sampled_from(COMMANDS),
+    st.sampled_from(_CASES),
+    st.sampled_from(["##[{}]", "::{}::", " ::{} ::", "\u3000::{}::", "##[{} ]"]),
+).map(lambda t: t[2].format(t[1](t[0])))
+command_names = st.tuples(st.text(max_size=4), _command, st.sampled_from(["", "pwned", "e", "tok12345"])).map("".join)
+"""A secret name that holds a workflow command under either syntax, in some letter case."""
+
+names = st.one_of(valid_names, valid_names, st.text(min_size=1, max_size=12), joined.filter(bool), command_names)
 """Any secret name as stored in Enkryptify (the plan sanitizes, skips or refuses invalid ones)."""
 
 secrets = st.dictionaries(names, values, max_size=6)

@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from enkryptify_action.errors import EnkryptifyError, ValidationError
-from enkryptify_action.formats import render_dotenv
+from enkryptify_action.formats import printable, render_dotenv
 from enkryptify_action.github import action as gh_action
 from enkryptify_action.github.exports import env_pairs, file_command_block, output_pairs
 from enkryptify_action.github.masking import plan_masks
@@ -32,13 +32,29 @@ from enkryptify_action.plan import ExportPlan, Secret, Target
 from enkryptify_action.select import build_plan
 from tests.fake_api.app import FakeEnkryptify
 from tests.fake_api.transport import MOCK_BASE_URL, mock_transport
-from tests.github.action_harness import RunCapture, RunnerDirs, assert_action_run
-from tests.github.runner_emulation import RunnerEnv, RunnerOutputs, lines_of, parse_file_command, replay_log
+from tests.github.action_harness import (
+    OUR_COMMANDS,
+    RunCapture,
+    RunnerDirs,
+    assert_action_run,
+    assert_only_our_commands,
+)
+from tests.github.runner_emulation import (
+    RunnerEnv,
+    RunnerOutputs,
+    lines_of,
+    net_trim,
+    parse_file_command,
+    replay_log,
+)
 from tests.hardening import strategies as hs
 from tests.hardening.profiles import FUZZ
 
 TARGET = Target("acme", "web-app", "production", "env-1")
 TOKEN = "ek_live_fuzz_github_0123456789abcdef"
+# Text of every log no matter the secrets: our commands as written and the runner's display of them
+# (a value line such as "erro" is then public, not a leak; the long profile found that false positive).
+COMMAND_TEXT = " ".join(f"::{name} :: ##[{name}]" for name in sorted(OUR_COMMANDS)) + " title="
 
 plan_options = st.fixed_dictionaries(
     {
@@ -129,6 +145,7 @@ def test_masks_hide_every_value_and_every_line_a_later_step_prints(secrets: dict
     with contextlib.redirect_stdout(out):
         gh_action.Masker().register(plan_masks(plan))
         gh_action._log_plan(plan, SimpleNamespace(dry_run=False, environment_source="option"))  # type: ignore[arg-type]
+    assert_only_our_commands(replay_log(out.getvalue()))  # no name forms a command under either syntax
     later = []  # `echo "$NAME"`, `echo "$JSON" | jq -r .field` in a later step
     for item in plan.items:
         later.append(item.value)
@@ -137,14 +154,14 @@ def test_masks_hide_every_value_and_every_line_a_later_step_prints(secrets: dict
     log = replay_log(out.getvalue() + "\n".join(later) + "\n").text
     for item in plan.items:
         for part in [item.value, *lines_of(item.value)]:
-            if len(part.strip()) >= 4:
+            if len(net_trim(part)) >= 4:
                 shown = part in log
                 assert not shown, f"{item.name}: a value or line of 4+ characters is unmasked"
     for item in plan.items:
         with contextlib.suppress(ValueError, RecursionError):
             for leaf in _json_strings(json.loads(item.value)):
                 for part in [leaf, *lines_of(leaf)]:
-                    if len(part.strip()) >= 4:
+                    if len(net_trim(part)) >= 4:
                         shown = part in log
                         assert not shown, f"{item.name}: a JSON field is unmasked"
 
@@ -257,11 +274,11 @@ def check_action_run(
     assert run.files["GITHUB_STEP_SUMMARY"] == summary, "the step summary differs (it must hold names only)"
 
     # Values that are also public text (a name, the target) are not leaks; everything else must stay hidden.
-    public = summary + run.files["GITHUB_STATE"]
+    public = summary + run.files["GITHUB_STATE"] + COMMAND_TEXT + "\n".join(map(printable, secrets))  # names
     hidden = {
         f"secret {i}": value
         for i, value in enumerate(secrets.values())
-        if not any(part in public for part in [value, *lines_of(value)] if len(part.strip()) >= 4)
+        if not any(part in public for part in [value, *lines_of(value)] if len(net_trim(part)) >= 4)
     }
     credentials = {"token": TOKEN} | {f"jwt {i}": jwt for i, jwt in enumerate(fake.jwts)}
     assert_action_run(

@@ -7,10 +7,20 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from enkryptify_action.errors import EXIT_VALIDATION, ExportError, ValidationError
 from enkryptify_action.files import write_private_file
-from enkryptify_action.formats import dotenv_problem, dotenv_value, render_dotenv, render_json, render_shell
+from enkryptify_action.formats import (
+    dotenv_problem,
+    dotenv_value,
+    inert,
+    printable,
+    render_dotenv,
+    render_json,
+    render_shell,
+)
 from enkryptify_action.plan import ExportItem, ExportPlan, Target
 
 TRICKY = {
@@ -91,3 +101,26 @@ def test_write_private_file_failure_leaves_nothing(tmp_path: Path) -> None:
         write_private_file(folder, "secret")
     assert sorted(os.listdir(tmp_path)) == ["dir-as-target"]
     assert sorted(os.listdir(folder)) == ["keep"]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("a ##[set-output name=x]y", "a ## [set-output name=x]y"),
+        ("###[x", "### [x"),
+        ("##[##[x", "## [## [x"),
+        ("::add-mask::e", ": :add-mask: :e"),
+        (":::x", ": : :x"),
+        ("plain: text, #hash [x]", "plain: text, #hash [x]"),
+    ],
+)
+def test_inert_breaks_both_command_prefixes(text: str, shown: str) -> None:
+    assert inert(text) == shown
+    assert "##[" not in inert(text) and "::" not in inert(text)
+
+
+@given(st.text())
+def test_printable_output_holds_no_command_prefix_and_no_line_break(text: str) -> None:
+    line = printable(text)
+    assert "##[" not in line and "::" not in line
+    assert line.isprintable() and len(line.splitlines()) <= 1
