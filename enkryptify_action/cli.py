@@ -141,7 +141,7 @@ def _fetch(settings: Settings) -> ExportPlan:
     from .pipeline import fetch_plan
 
     started = time.monotonic()
-    plan, stats = fetch_plan(settings, on_credential=lambda _secret: None, warn=warn)
+    plan, stats = fetch_plan(settings, on_credential=mask_in_github_log, warn=warn)
     debug(
         f"fetched {stats.fetched} secret(s), exporting {len(plan.items)}; "
         f"{stats.attempts} request(s), {stats.retries} retried; {time.monotonic() - started:.3f}s"
@@ -314,6 +314,17 @@ def _run_with_files(
             return ExitCode(run_and_wait(command, program, env, signals))
     except Interrupted as exc:
         return ExitCode(exit_for(exc))
+
+
+def mask_in_github_log(secret: str) -> None:
+    """In a GitHub Actions ``run:`` step, register a credential the CLI obtains (a JWT, an OIDC ID token)
+    with the runner's masker before it is used: the runner reads workflow commands on stderr too, and
+    stdout may carry ``pull`` output. The API token itself is already masked: it comes from a secret."""
+    if os.environ.get("GITHUB_ACTIONS") != "true" or not secret.strip():
+        return
+    from .github.action import command_line
+
+    print(command_line("add-mask", secret), file=sys.stderr, flush=True)
 
 
 def _print_names(plan: ExportPlan) -> ExitCode:

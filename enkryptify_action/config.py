@@ -263,16 +263,18 @@ def resolve_settings(
         layers.append((f"config file {config.path.name}", config.values))
 
     resolved: dict[str, Value] = {}
+    origins: dict[str, str] = {}
     for option in OPTIONS:
         value: Value = option.default
         for source, layer in layers:
             if option.name in layer:
                 value = parse_value(option, layer[option.name], source)
+                origins[option.name] = source
                 break
         resolved[option.dest] = value
 
-    project, environment = str(resolved["project"]), str(resolved["environment"])
-    check_exclusive(str(resolved["sources"]), project=project, environment=environment)
+    given = {name: origins[name] for name in ("project", "environment") if resolved[name]}
+    check_exclusive(str(resolved["sources"]), given=given)
     parse_sources(str(resolved["sources"]))  # a bad line is a usage error before any request
     parse_file_specs(str(resolved["files"]))
     environment_source = "option" if resolved["environment"] else ""

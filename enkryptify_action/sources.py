@@ -57,17 +57,20 @@ def parse_sources(text: str) -> tuple[Source, ...]:
     return tuple(sources)
 
 
-def check_exclusive(sources: str, *, project: str, environment: str) -> None:
-    """``sources`` replaces ``project`` and ``environment``: giving both is ambiguous (exit 2)."""
-    if not sources.strip():
+def check_exclusive(sources: str, *, given: dict[str, str]) -> None:
+    """``sources`` replaces ``project`` and ``environment``: giving both is ambiguous (exit 2).
+
+    ``given`` maps each of those options that is set to where it came from (a flag, an input, a variable,
+    the config file), so the message says where to look.
+    """
+    if not sources.strip() or not given:
         return
-    given = [name for name, value in (("project", project), ("environment", environment)) if value]
-    if given:
-        raise UsageError(
-            f"sources is set, so {' and '.join(given)} must be empty: each source names its own project "
-            "and environment.",
-            hint=HINT_SOURCES,
-        )
+    names = " and ".join(given)
+    where = "; ".join(f"{name} from the {origin}" for name, origin in given.items())
+    raise UsageError(
+        f"sources is set, so {names} must be empty: each source names its own project and environment ({where}).",
+        hint=HINT_SOURCES,
+    )
 
 
 def merge(fetched: list[tuple[Target, list[Secret]]]) -> tuple[list[Secret], list[Note]]:

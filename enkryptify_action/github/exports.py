@@ -151,7 +151,31 @@ def export_file_path(raw: str, environ: Mapping[str, str], cwd: Path, *, option:
         )
     if resolved in allowed:
         raise UsageError(f"{option} {raw.strip()!r} names a folder, not a file.")
+    link = _link_below_root(Path(os.path.normpath(path)), roots)
+    if link is not None:
+        raise UsageError(
+            f"{option} {raw.strip()!r} goes through the symbolic link {link}: a link in the repository could "
+            "move the file somewhere else (a folder that is published or uploaded).",
+            hint="Name a path whose folders are real folders, such as ${{ runner.temp }}/secrets.env.",
+        )
     return resolved
+
+
+def _link_below_root(path: Path, roots: list[Path]) -> Path | None:
+    """The first folder of ``path`` below its root (workspace or RUNNER_TEMP, as the runner gives them) that
+    is a symbolic link, or None. The roots themselves may be links; the file itself is replaced, never
+    followed."""
+    for root in roots:
+        base = Path(os.path.normpath(root))
+        if not path.is_relative_to(base):
+            continue
+        current = base
+        for part in path.relative_to(base).parts[:-1]:
+            current = current / part
+            if current.is_symlink():
+                return current
+        return None
+    return None
 
 
 def build_exports(

@@ -429,3 +429,30 @@ def test_run_with_files_passes_one_ctrl_c_to_the_child_once(server, tmp_path: Pa
             process.kill()
         os.close(master)
     assert result.read_text() == "1", "the child received Ctrl-C twice"
+
+
+@pytest.mark.parametrize("option", ["files", "export-file"])
+def test_action_refuses_a_path_through_a_symlinked_folder_of_the_repository(action_server, tmp_path: Path, option):
+    """A committed ``certs -> site/public`` link must not move secret files into a published folder."""
+    _fake, url = action_server
+    dirs = RunnerDirs(tmp_path)
+    (dirs.workspace / "site" / "public").mkdir(parents=True)
+    (dirs.workspace / "certs").symlink_to("site/public", target_is_directory=True)
+    value = "TLS_KEY=certs/key.pem" if option == "files" else "certs/secrets.env"
+    inputs = {"api-url": url, "workspace": "acme", "sources": "shared/production", "secrets": "!NOT_BASE64"}
+    run = run_entrypoint(dirs.environ(inputs | {option: value}, extra={"ENKRYPTIFY_TOKEN": TOKEN}), cwd=dirs.workspace)
+    assert run.exit_code == 2
+    [error] = run.annotations("error")
+    assert "symbolic link" in error
+    assert list((dirs.workspace / "site" / "public").iterdir()) == []
+
+
+def test_cli_in_a_github_step_masks_the_jwt_it_obtains_before_anything_else(server) -> None:
+    fake, env = server
+    result = run_cli(["check", *BOTH], env={**env, "GITHUB_ACTIONS": "true"})
+    assert result.returncode == 0, result.stderr
+    [jwt] = list(fake.jwts)
+    first, second = result.stderr.splitlines()[:2]
+    assert first == f"::add-mask ::{TOKEN}" and second == f"::add-mask ::{jwt}", "masks come before any other line"
+    plain = run_cli(["check", *BOTH], env=env)
+    assert "::add-mask" not in plain.stderr, "outside GitHub Actions nothing is registered"

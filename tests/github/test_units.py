@@ -217,32 +217,32 @@ def test_mask_parts_of_a_json_string_literal_include_its_text() -> None:
 HOST_PATH_VECTORS = [
     # (INPUT_RUNNER-PATHS, GITHUB_WORKSPACE, RUNNER_TEMP, path the program wrote, path later steps see)
     (
-        "workspace=/home/runner/work/app/app\ntemp=/home/runner/work/_temp",
+        "workspace=/home/runner/_work/app/app\ntemp=/home/runner/_work/_temp",
         "/github/workspace",
         "/github/runner_temp",
         "/github/runner_temp/tls/key.pem",
-        "/home/runner/work/_temp/tls/key.pem",
+        "/home/runner/_work/_temp/tls/key.pem",
     ),
     (
-        "workspace=/home/runner/work/app/app\ntemp=/home/runner/work/_temp",
+        "workspace=/home/runner/_work/app/app\ntemp=/home/runner/_work/_temp",
         "/github/workspace",
         "/github/runner_temp",
         "/github/workspace/certs/a.pem",
-        "/home/runner/work/app/app/certs/a.pem",
+        "/home/runner/_work/app/app/certs/a.pem",
     ),
     # Outside a container (composite action, CLI): the same on both sides.
     (
         "",
-        "/home/runner/work/app/app",
-        "/home/runner/work/_temp",
-        "/home/runner/work/_temp/k",
-        "/home/runner/work/_temp/k",
+        "/home/runner/_work/app/app",
+        "/home/runner/_work/_temp",
+        "/home/runner/_work/_temp/k",
+        "/home/runner/_work/_temp/k",
     ),
     # Unevaluated defaults or relative values are ignored.
     ("workspace=${{ github.workspace }}", "/github/workspace", "", "/github/workspace/a", "/github/workspace/a"),
     ("workspace=relative/path", "/github/workspace", "", "/github/workspace/a", "/github/workspace/a"),
     # A path outside both roots is left alone.
-    ("temp=/home/runner/work/_temp", "/github/workspace", "/github/runner_temp", "/other/x", "/other/x"),
+    ("temp=/home/runner/_work/_temp", "/github/workspace", "/github/runner_temp", "/other/x", "/other/x"),
 ]
 
 

@@ -49,8 +49,11 @@ def served() -> Iterator[tuple[FakeEnkryptify, str]]:
 
 def run(work: Path, name: str, served: tuple[FakeEnkryptify, str], id_token: str | None) -> PipelineRun:
     _fake, url = served
-    files = {".gitlab-ci.yml": pipeline_text(), "deploy.sh": CHECKER, "expected.json": json.dumps(VALUES)}
-    variables = {"ENKRYPTIFY_API_URL": url}
+    # The component passes its api-url input (default: the real API) over ENKRYPTIFY_API_URL: point it here.
+    pipeline = pipeline_text().replace("      auth: oidc\n", f"      auth: oidc\n      api-url: {url}\n", 1)
+    assert f"api-url: {url}" in pipeline
+    files = {".gitlab-ci.yml": pipeline, "deploy.sh": CHECKER, "expected.json": json.dumps(VALUES)}
+    variables: dict[str, str] = {}
     if id_token is not None:
         variables["ENKRYPTIFY_ID_TOKEN"] = id_token
     return run_pipeline(make_repo(work / name, files), variables=variables)

@@ -138,7 +138,14 @@ def prints_values(args: Sequence[str]) -> bool:
 
 
 def observe_cli(args: Sequence[str], stdout: str | None, stderr: str | None, *, since: float | None = None) -> None:
-    outputs = {"stderr": stderr or ""}
+    """The CLI's output; under GitHub Actions it registers the credentials it obtains with ``::add-mask::``
+    on stderr, so stderr is scanned as the runner shows it (masked)."""
+    text = stderr or ""
+    if "::add-mask" in text:
+        from tests.github.runner_emulation import replay_log
+
+        text = replay_log(text).text
+    outputs = {"stderr": text}
     if not prints_values(list(args)):
         outputs["stdout"] = stdout or ""
     scan(outputs, since=since)

@@ -30,10 +30,11 @@ def test_parse_sources_lists_every_bad_line() -> None:
 
 
 def test_sources_exclude_project_and_environment() -> None:
-    check_exclusive("", project="p", environment="e")
-    check_exclusive("a/b", project="", environment="")
-    with pytest.raises(UsageError, match="project and environment must be empty"):
-        check_exclusive("a/b", project="p", environment="e")
+    check_exclusive("", given={"project": "command-line flag"})
+    check_exclusive("a/b", given={})
+    with pytest.raises(UsageError, match="project and environment must be empty") as caught:
+        check_exclusive("a/b", given={"project": "config file .enkryptify.yml", "environment": "action input"})
+    assert "project from the config file .enkryptify.yml; environment from the action input" in caught.value.message
 
 
 def test_merge_later_wins_keeps_first_position_and_reports_each_replacement() -> None:
