@@ -280,3 +280,19 @@ def test_component_project_pipeline(work: Path, variables: dict[str, str]) -> No
     for job in ("test-fetch-secrets", "test-dotenv-handoff", "test-same-job"):
         assert f"PASS  {job}" in run.output, f"{job} did not pass"
     assert "create-release" not in run.output  # only on semver tags
+
+
+# ------------------------------------------------------------------------------- several sources
+def test_sources_merge_two_projects_into_one_report(work: Path, component_variables: dict[str, str], api_url: str):
+    """The component's ``sources`` input (issue 18): big-project/large then my-project/production, merged."""
+    pipeline = consumer_pipeline(
+        environment='sources: "big-project/large\\nmy-project/production"', api_url=api_url, extra="max-variables: 250"
+    ).replace("      project: my-project\n", "")
+    expected = LARGE | PRODUCTION
+    files = {".gitlab-ci.yml": pipeline, "deploy.sh": CHECKER, "expected.json": json.dumps(expected)}
+    run = run_pipeline(make_repo(work / "sources", files), variables=component_variables)
+    assert run.returncode == 0, "pipeline failed:\n" + "\n".join(run.output.splitlines()[-30:])
+    lines = run.job_lines("deploy")
+    assert not [line for line in lines if "MISMATCH" in line]
+    assert sum(1 for line in lines if " ok " in f" {line} ") == len(expected)
+    assert not leaked(run, PRODUCTION)
