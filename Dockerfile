@@ -42,7 +42,7 @@ RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/dis
 # final: the same base plus the venv and the entry point; no pip cache, no build venv, no compilers.
 FROM ${BASE_IMAGE}
 
-ARG VERSION=0.1.0
+ARG VERSION=1.0.0
 LABEL org.opencontainers.image.title="enkryptify-fetch-secrets" \
       org.opencontainers.image.description="Fetch Enkryptify secrets into CI: GitHub Action, GitLab CI/CD component and CLI." \
       org.opencontainers.image.source="https://github.com/enkryptify/fetch-secrets" \
