@@ -84,8 +84,12 @@ def give_to_folder_owner(path: Path, target: int | Path) -> None:
         _chown(path, owner, target)
 
 
-def make_private_dirs(folder: Path) -> None:
-    """``mkdir -p`` with mode 0700; as root, each new folder gets the owner of the folder it is made in."""
+def make_private_dirs(folder: Path, *, hint: str = "Check the folder is writable.") -> list[Path]:
+    """``mkdir -p`` with mode 0700; as root, each new folder gets the owner of the folder it is made in.
+
+    Returns the folders it made, outermost first (so a failing export can remove them again).
+    """
+    made: list[Path] = []
     missing: list[Path] = []
     current = folder
     while not current.exists() and current != current.parent:
@@ -97,12 +101,12 @@ def make_private_dirs(folder: Path) -> None:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise ExportError(
-                f"Cannot create the folder {path}: {exc.strerror}.", hint="Check the folder is writable."
-            ) from None
+            raise ExportError(f"Cannot create the folder {path}: {exc.strerror}.", hint=hint) from None
+        made.append(path)
         owner = folder_owner(path.parent)
         if owner is not None:
             _chown(path, owner, path)
+    return made
 
 
 def write_private_file(path: Path, text: str | bytes, *, before_write: BeforeWrite | None = None) -> None:

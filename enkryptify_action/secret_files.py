@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import EnkryptifyError, ExportError, NotFoundError, UsageError, ValidationError
-from .files import give_to_folder_owner, signals_deferred, write_all
+from .files import give_to_folder_owner, make_private_dirs, signals_deferred, write_all
 from .plan import ExportItem, ExportPlan
 
 ENCODINGS = ("", "base64")
@@ -32,6 +32,7 @@ HINT_FILES = (
     "NAME is the exported name (after renaming and prefix)."
 )
 _WHITESPACE = re.compile(r"\s+")
+HINT_FOLDER = "Check the files option's PATH and that its folder is writable."
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,19 +228,11 @@ class _Transaction:
         remove_files([backup for _target, backup in self.committed if backup is not None])
 
     def _make_folder(self, file: SecretFile) -> None:
-        missing = [p for p in [file.path.parent, *file.path.parent.parents] if not os.path.lexists(p)]
-        for folder in reversed(missing):
-            try:
-                folder.mkdir(mode=0o700)
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise ExportError(
-                    f"Cannot create the folder for {file.name}'s file {file.path.parent}: {exc.strerror}.",
-                    hint="Check the files option's PATH and that its folder is writable.",
-                ) from None
-            self.folders.append(folder)
-            give_to_folder_owner(folder, folder)
+        try:
+            self.folders += make_private_dirs(file.path.parent, hint=HINT_FOLDER)
+        except ExportError as exc:
+            exc.message = f"{file.name}'s file: {exc.message}"
+            raise
 
 
 def _keep(target: Path, backup: Path) -> None:
@@ -255,7 +248,7 @@ def _keep(target: Path, backup: Path) -> None:
 def _write_error(file: SecretFile, exc: OSError) -> ExportError:
     return ExportError(
         f"Cannot write {file.name}'s file {file.path}: {exc.strerror}.",
-        hint="Check the files option's PATH and that its folder is writable.",
+        hint=HINT_FOLDER,
     )
 
 
