@@ -427,3 +427,26 @@ def test_run_deadline_passed_before_a_request_is_a_network_error() -> None:
     with pytest.raises(NetworkError, match="the run's deadline of 5 s passed") as info:
         c.list_workspaces()
     assert len(script.requests) == 1 and info.value.exit_code == EXIT_API
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "seconds"),
+    [
+        (900, 900.0),
+        (1.5, 1.5),
+        (0.2, 1.0),
+        (10**400, 900.0),  # int too large for a float: OverflowError before, exit 1
+        (float("nan"), 900.0),
+        (float("inf"), 900.0),
+        (-5, 900.0),
+        (0, 900.0),
+        (True, 900.0),
+        ("900", 900.0),
+        (None, 900.0),
+        (10**9, 86400.0),
+    ],
+)
+def test_token_lifetime_accepts_only_finite_seconds(expires_in: object, seconds: float) -> None:
+    from enkryptify_action.client import token_lifetime
+
+    assert token_lifetime(expires_in) == seconds
