@@ -208,7 +208,7 @@ OPTIONS: tuple[Option, ...] = (
         "timeout",
         Kind.FLOAT,
         10.0,
-        "Per-request timeout in seconds.",
+        "Seconds one request attempt may take in total (connect to last byte); the run gets 5 x retries x timeout.",
         minimum=0.1,
         maximum=300,
     ),
