@@ -38,7 +38,7 @@ from .errors import (
     UsageError,
 )
 from .network import NETWORK_HINT as NETWORK_HINT
-from .network import BodyTooLarge, DeadlineExceeded, Failure, describe, network_error, proxy_for
+from .network import BodyTooLarge, DeadlineExceeded, Failure, describe, network_error, proxy_for, read_body
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 EXCHANGE_PATH = "/v1/auth/exchange"
@@ -400,18 +400,10 @@ class EnkryptifyClient:
         )
         response = self._http.send(request, stream=True)
         try:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise BodyTooLarge(MAX_BODY_BYTES)
-                if self._clock() > deadline:
-                    raise DeadlineExceeded(seconds)
-                chunks.append(chunk)
+            content = read_body(response, limit=MAX_BODY_BYTES, deadline=deadline, seconds=seconds, clock=self._clock)
         finally:
             response.close()
-        return httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks), request=request)
+        return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
 
     def _retry_delay(self, response: httpx.Response, attempt: int) -> float:
         retry_after = response.headers.get("Retry-After", "")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -64,6 +66,28 @@ class BodyTooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(limit)
         self.limit = limit
+
+
+def read_body(
+    response: httpx.Response,
+    *,
+    limit: int,
+    deadline: float | None = None,
+    seconds: float = 0.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> bytes:
+    """A streamed response's whole body: ``BodyTooLarge`` past ``limit`` bytes, ``DeadlineExceeded(seconds)``
+    once ``clock()`` passes ``deadline`` (checked after every chunk, so a trickling server cannot stretch it)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        if deadline is not None and clock() > deadline:
+            raise DeadlineExceeded(seconds)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from .client import (
 from .config import Settings, is_loopback
 from .errors import ApiError, AuthenticationError, NetworkError, UsageError
 from .formats import printable
+from .network import BodyTooLarge, read_body
 
 EXCHANGE_PATH = "/v1/auth/oidc/exchange"
 ID_TOKEN_VAR = "ENKRYPTIFY_ID_TOKEN"  # noqa: S105 (a variable name)
@@ -341,7 +342,7 @@ def fetch_github_id_token(
             last = attempt >= policy.attempts
             try:
                 status, content = _get_limited(http, url, headers)
-            except (httpx.TransportError, _TooLarge) as exc:
+            except (httpx.TransportError, BodyTooLarge) as exc:
                 if last or isinstance(exc, httpx.UnsupportedProtocol):
                     raise NetworkError(
                         f"Requesting the GitHub ID token from {host} failed after {attempt} attempt(s) "
@@ -360,20 +361,9 @@ def encode_uri_component(text: str) -> str:
     return quote(text, safe="!~*'()")
 
 
-class _TooLarge(Exception):
-    """The ID-token answer exceeded MAX_ID_TOKEN_BODY."""
-
-
 def _get_limited(http: httpx.Client, url: str, headers: dict[str, str]) -> tuple[int, bytes]:
     with http.stream("GET", url, headers=headers) as response:
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > MAX_ID_TOKEN_BODY:
-                raise _TooLarge
-            chunks.append(chunk)
-        return response.status_code, b"".join(chunks)
+        return response.status_code, read_body(response, limit=MAX_ID_TOKEN_BODY)
 
 
 def _id_token_from(status: int, content: bytes, host: str) -> str:
