@@ -208,21 +208,8 @@ def _destinations(exports: Exports, settings: Settings) -> list[str]:
 
 
 def _remember_file(path: Path, temp: Path, fd: int) -> None:
-    """Record the dotenv file for the post step before its first byte is written (post.py deletes it).
-
-    The temporary file is renamed into place, so one device, inode and mark (files.mark_file) identify
-    both paths: a leftover temporary file (the step was killed while writing) and the export file, even
-    after a later step appended to it.
-    """
-    info = os.fstat(fd)
-    record = {"path": str(path), "temp": str(temp), "dev": info.st_dev, "ino": info.st_ino, "mark": mark_file(fd)}
-    try:
-        gau.save_state(STATE_EXPORT_FILE, json.dumps(record))
-    except (KeyError, OSError):
-        raise ExportError(
-            "Cannot record the export file for cleanup (GITHUB_STATE is missing or not writable).",
-            hint="Run this action as a step of a GitHub workflow, or leave export-file empty.",
-        ) from None
+    """Record the dotenv file for the post step before its first byte is written (post.py deletes it)."""
+    _save_cleanup_state(STATE_EXPORT_FILE, _file_record(path, temp, fd), what="the export file", option="export-file")
 
 
 class _SecretFileRecords:
@@ -235,17 +222,29 @@ class _SecretFileRecords:
         self.records: list[dict[str, object]] = []
 
     def __call__(self, path: Path, temp: Path, fd: int) -> None:
-        info = os.fstat(fd)
-        self.records.append(
-            {"path": str(path), "temp": str(temp), "dev": info.st_dev, "ino": info.st_ino, "mark": mark_file(fd)}
-        )
-        try:
-            gau.save_state(STATE_FILES, json.dumps(self.records))
-        except (KeyError, OSError):
-            raise ExportError(
-                "Cannot record the secret files for cleanup (GITHUB_STATE is missing or not writable).",
-                hint="Run this action as a step of a GitHub workflow, or leave files empty.",
-            ) from None
+        self.records.append(_file_record(path, temp, fd))
+        _save_cleanup_state(STATE_FILES, self.records, what="the secret files", option="files")
+
+
+def _file_record(path: Path, temp: Path, fd: int) -> dict[str, object]:
+    """What post.py needs to delete a file this action writes, and only that file.
+
+    The temporary file is renamed into place, so one device, inode and mark (files.mark_file) identify
+    both paths: a leftover temporary file (the step was killed while writing) and the final file, even
+    after a later step appended to it.
+    """
+    info = os.fstat(fd)
+    return {"path": str(path), "temp": str(temp), "dev": info.st_dev, "ino": info.st_ino, "mark": mark_file(fd)}
+
+
+def _save_cleanup_state(name: str, value: object, *, what: str, option: str) -> None:
+    try:
+        gau.save_state(name, json.dumps(value))
+    except (KeyError, OSError):
+        raise ExportError(
+            f"Cannot record {what} for cleanup (GITHUB_STATE is missing or not writable).",
+            hint=f"Run this action as a step of a GitHub workflow, or leave {option} empty.",
+        ) from None
 
 
 def _forget_file(path: Path, temp: Path, fd: int) -> None:

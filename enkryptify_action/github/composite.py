@@ -25,6 +25,7 @@ from ..config import Settings
 from ..errors import UsageError, ValidationError
 from ..plan import ExportPlan
 from ..secret_files import parse_file_specs
+from .exports import place_in_workspace
 
 RUNTIME_VAR = "ENKRYPTIFY_GITHUB_ACTION"
 COMPOSITE = "composite"
@@ -50,9 +51,7 @@ def check_composite(settings: Settings, environ: Mapping[str, str], cwd: Path) -
     for option, raw in paths:
         if not raw:
             continue
-        path = Path(raw)
-        path = path if path.is_absolute() else Path(environ.get("GITHUB_WORKSPACE") or cwd) / path
-        resolved = path.parent.resolve() / path.name  # as export_file_path resolves it; it checks the rest
+        _path, resolved = place_in_workspace(raw, environ, cwd)  # export_file_path checks the rest later
         if not temp or not resolved.is_relative_to(Path(temp).resolve()):
             raise UsageError(
                 f"{option} {raw!r} is outside RUNNER_TEMP: the composite action has no post step to delete it "

@@ -135,14 +135,20 @@ def env_pairs(plan: ExportPlan) -> list[tuple[str, str]]:
     return [(item.name, item.value) for item in plan.items]
 
 
+def place_in_workspace(raw: str, environ: Mapping[str, str], cwd: Path) -> tuple[Path, Path]:
+    """An ``export-file``/``files`` PATH made absolute (relative ones are in the workspace), and resolved:
+    its folder's links followed, the file itself not (it may be a link we replace)."""
+    path = Path(raw.strip())
+    path = path if path.is_absolute() else Path(environ.get("GITHUB_WORKSPACE") or cwd) / path
+    return path, path.parent.resolve() / path.name
+
+
 def export_file_path(raw: str, environ: Mapping[str, str], cwd: Path, *, option: str = "export-file") -> Path:
     """Resolve ``export-file`` (or a ``files`` PATH) and require it to lie under the workspace or RUNNER_TEMP."""
     roots = [Path(environ.get("GITHUB_WORKSPACE") or cwd)]
     if environ.get("RUNNER_TEMP"):
         roots.append(Path(environ["RUNNER_TEMP"]))
-    path = Path(raw.strip())
-    path = path if path.is_absolute() else roots[0] / path
-    resolved = path.parent.resolve() / path.name  # the file itself may be a link we replace
+    path, resolved = place_in_workspace(raw, environ, cwd)
     allowed = [root.resolve() for root in roots]
     if path.name in ("", ".", "..") or not any(resolved.is_relative_to(root) for root in allowed):
         raise UsageError(
