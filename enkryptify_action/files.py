@@ -77,13 +77,6 @@ def folder_owner(folder: Path) -> tuple[int, int] | None:
     return info.st_uid, info.st_gid
 
 
-def give_to_folder_owner(path: Path, target: int | Path) -> None:
-    """As root, give ``target`` (an open descriptor or a path) the owner of ``path``'s folder; else nothing."""
-    owner = folder_owner(path.parent)
-    if owner is not None:
-        _chown(path, owner, target)
-
-
 def make_private_dirs(folder: Path, *, hint: str = "Check the folder is writable.") -> list[Path]:
     """``mkdir -p`` with mode 0700; as root, each new folder gets the owner of the folder it is made in.
 
@@ -109,6 +102,33 @@ def make_private_dirs(folder: Path, *, hint: str = "Check the folder is writable
     return made
 
 
+def stage_private_file(path: Path, data: bytes, *, before_write: BeforeWrite | None = None) -> Path:
+    """Write ``data`` to a new 0600 temporary file beside ``path`` and return its path; the caller moves it
+    into place (``os.replace``).
+
+    As root the file gets its folder's owner first (fchown), ``before_write(temp, fd)`` is told before the
+    first byte (the action records it for its post step), every byte is written and fsynced. On failure the
+    temporary file is removed and the ``OSError`` (or the ``ExportError`` of a failed chown) propagates.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, temp_name = tempfile.mkstemp(prefix=".enkryptify-", dir=folder)  # mkstemp creates it 0600
+    temp = Path(temp_name)
+    try:
+        owner = folder_owner(folder)
+        if owner is not None:
+            _chown(path, owner, fd)  # os.chown on the fd: fchown
+        if before_write is not None:
+            before_write(temp, fd)
+        write_all(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+    except BaseException:
+        _discard(fd, temp)
+        raise
+    return temp
+
+
 def write_private_file(path: Path, text: str | bytes, *, before_write: BeforeWrite | None = None) -> None:
     """Atomically replace ``path`` with ``text`` (UTF-8) or bytes: a 0600 temp file in the same folder, then rename.
 
@@ -118,30 +138,19 @@ def write_private_file(path: Path, text: str | bytes, *, before_write: BeforeWri
     """
     if path.is_dir():  # before any temp file: "/tmp" would otherwise be tried in "/" first
         raise ExportError(f"Cannot write {path}: it is a folder.", hint=write_hint(path, errno.EISDIR))
-    folder = path.parent if str(path.parent) else Path(".")
     data = text.encode("utf-8") if isinstance(text, str) else text  # before anything is created
     with signals_deferred():
         try:
-            fd, temp_name = tempfile.mkstemp(prefix=".enkryptify-", dir=folder)  # mkstemp creates it 0600
+            temp = stage_private_file(path, data, before_write=before_write)
         except OSError as exc:
             raise ExportError(f"Cannot write {path}: {exc.strerror}.", hint=write_hint(path, exc.errno)) from None
-        temp = Path(temp_name)
         try:
-            owner = folder_owner(folder)
-            if owner is not None:
-                _chown(path, owner, fd)  # os.chown on the fd: fchown
-            if before_write is not None:
-                before_write(temp, fd)
-            write_all(fd, data)
-            os.fsync(fd)
-            os.close(fd)
-            fd = -1
             os.replace(temp, path)
         except OSError as exc:
-            _discard(fd, temp)
+            _discard(-1, temp)
             raise ExportError(f"Cannot write {path}: {exc.strerror}.", hint=write_hint(path, exc.errno)) from None
         except BaseException:
-            _discard(fd, temp)
+            _discard(-1, temp)
             raise
 
 

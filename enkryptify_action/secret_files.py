@@ -14,13 +14,13 @@ import binascii
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from .errors import EnkryptifyError, ExportError, NotFoundError, UsageError, ValidationError
-from .files import give_to_folder_owner, make_private_dirs, signals_deferred, write_all
+from .files import make_private_dirs, signals_deferred, stage_private_file
 from .plan import ExportItem, ExportPlan
 
 ENCODINGS = ("", "base64")
@@ -179,22 +179,11 @@ class _Transaction:
     def stage(self, before_write: BeforeWrite | None) -> None:
         for file in self.files:
             self._make_folder(file)
+            record = None if before_write is None else partial(before_write, file.path)
             try:
-                fd, name = tempfile.mkstemp(prefix=".enkryptify-", dir=file.path.parent)  # created 0600
+                self.staged[file.path] = stage_private_file(file.path, file.data, before_write=record)
             except OSError as exc:
                 raise _write_error(file, exc) from None
-            temp = Path(name)
-            self.staged[file.path] = temp
-            try:
-                give_to_folder_owner(file.path, fd)
-                if before_write is not None:
-                    before_write(file.path, temp, fd)
-                write_all(fd, file.data)
-                os.fsync(fd)
-            except OSError as exc:
-                raise _write_error(file, exc) from None
-            finally:
-                os.close(fd)
 
     def commit(self) -> None:
         for file in self.files:
