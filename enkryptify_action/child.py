@@ -14,7 +14,6 @@ sent to the whole foreground process group (Ctrl-C), which the child must not re
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import shutil
 import signal
@@ -25,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
-from .errors import CommandNotExecutableError, CommandNotFoundError, UsageError
+from .errors import UsageError, cannot_run
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -119,8 +118,7 @@ def run_and_wait(command: Sequence[str], program: str, env: Mapping[str, str], s
     try:
         child = subprocess.Popen(list(command), executable=program, env=dict(env))
     except OSError as exc:
-        error = CommandNotFoundError if exc.errno == errno.ENOENT else CommandNotExecutableError
-        raise error(f"Cannot run {command[0]!r}: {exc.strerror}.") from None
+        raise cannot_run(command[0], exc) from None
     finally:
         signals.starting = False
     signals.child = child

@@ -5,7 +5,6 @@ With no arguments inside GitHub Actions (``GITHUB_ACTIONS=true``) it runs as the
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 import time
@@ -26,6 +25,7 @@ from .errors import (
     EnkryptifyError,
     ExitCode,
     UsageError,
+    cannot_run,
 )
 from .files import write_private_file
 from .formats import printable
@@ -291,8 +291,7 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
     try:
         os.execve(program, command, env)  # noqa: S606 (the user's own command, no shell)
     except OSError as exc:
-        error = CommandNotFoundError if exc.errno == errno.ENOENT else CommandNotExecutableError
-        raise error(f"Cannot run {command[0]!r}: {exc.strerror}.") from None
+        raise cannot_run(command[0], exc) from None
     return EXIT_INTERNAL  # pragma: no cover (execve does not return)
 
 

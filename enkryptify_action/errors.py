@@ -19,6 +19,7 @@ and secret *names* only.
 
 from __future__ import annotations
 
+import errno
 from typing import NewType
 
 ExitCode = NewType("ExitCode", int)
@@ -148,3 +149,9 @@ class CommandNotFoundError(EnkryptifyError):
 
     exit_code = EXIT_COMMAND_NOT_FOUND
     title = "Command not found"
+
+
+def cannot_run(name: str, exc: OSError) -> CommandNotFoundError | CommandNotExecutableError:
+    """The error for a command that could not be started after all (exec or spawn): 127 or 126, like a shell."""
+    error = CommandNotFoundError if exc.errno == errno.ENOENT else CommandNotExecutableError
+    return error(f"Cannot run {name!r}: {exc.strerror}.")
