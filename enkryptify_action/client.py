@@ -182,7 +182,7 @@ class EnkryptifyClient:
         self.attempts = 0
         self.retries = 0
         self.last_attempts = 0  # attempts of the latest request that got an answer
-        self._on_credential(token)
+        self.register_credential(token)
         url = httpx.URL(base_url)
         self._host = url.host + (f":{url.port}" if url.port else "")  # for messages: no userinfo
         self._proxy = proxy_for(url) if transport is None else None
@@ -211,18 +211,14 @@ class EnkryptifyClient:
         """One warning for the run's log (the caller decides how it is shown)."""
         self._warn(message)
 
-    def register_credential(self, secret: str) -> None:
-        """For a login hook (``oidc.py``): what ``_on_credential`` does for the client's own credentials."""
-        self._on_credential(secret)
-
     @property
     def credential_pieces(self) -> frozenset[str]:
         """Pieces of every credential of the run, for ``_status_error`` (redaction of server messages)."""
         return self._pieces
 
-    def _on_credential(self, secret: str) -> None:
+    def register_credential(self, secret: str) -> None:
         """Remember a credential (so server messages holding a piece of it are never printed), then
-        hand it to the caller's masker before it is used."""
+        hand it to the caller's masker before it is used. Also for a login hook (``oidc.py``)."""
         self._credentials.append(secret)
         self._pieces = redact.pieces(self._credentials)
         self._notify(secret)
@@ -328,7 +324,7 @@ class EnkryptifyClient:
             self._fall_back(f"The token exchange answered HTTP {status} without a usable accessToken")
             return
         jwt, lifetime = exchanged
-        self._on_credential(jwt)
+        self.register_credential(jwt)
         self._jwt = jwt
         self._jwt_expires_at = self._clock() + max(lifetime - REFRESH_MARGIN, lifetime / 2)
 

@@ -253,7 +253,6 @@ class OidcLogin:
     ) -> None:
         self._source = source
         self._workspace_id = workspace_id
-        self._on_credential = on_credential
         self._timeout = timeout
         self._retries = retries
         self._ca_cert = ca_cert
@@ -310,8 +309,7 @@ class OidcLogin:
             transport=self._transport,
             sleep=self._sleep,
         )
-        self._on_credential(token)
-        return token
+        return token  # __call__ registers it with the client (masker and redaction) before it is sent
 
 
 def fetch_github_id_token(

@@ -49,7 +49,7 @@ def host_path_mapper(environ: Mapping[str, str]) -> Callable[[Path], str]:
 
     def to_host(path: Path) -> str:
         for inside_root, host_root in mappings:
-            if path == inside_root or path.is_relative_to(inside_root):
+            if path.is_relative_to(inside_root):
                 relative = path.relative_to(inside_root).as_posix()
                 return host_root if relative == "." else f"{host_root.rstrip('/')}/{relative}"
         return str(path)
